@@ -1,0 +1,168 @@
+"""Importers: detect a file's format by its content and parse it into records.
+
+Each format is a module with `NAME`, `sniff(text)` and `parse(text, result)`.
+They are imported lazily, so a command that parses nothing (`refdeck search`)
+does not pay for bibtexparser or XML parsing at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from tui.formats.base import ImportIssue, ParseResult, Parser
+from tui.formats.encoding import UndecodableFile, decode
+
+__all__ = [
+    "FORMAT_NAMES",
+    "MAX_FILE_BYTES",
+    "ImportIssue",
+    "ParseResult",
+    "detect",
+    "iter_files",
+    "parse_text",
+    "read_file",
+]
+
+# Order matters: the most specific signatures are tried first.
+_SNIFF_ORDER = ("pubmed_xml", "json_records", "aggregator", "medline", "ris", "bibtex")
+_EXTENSIONS = {
+    ".xml": "pubmed_xml",
+    ".json": "json_records",
+    ".jsonl": "json_records",
+    ".ndjson": "json_records",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".ris": "ris",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".txt": "aggregator",
+}
+FORMAT_NAMES = _SNIFF_ORDER
+
+MAX_FILE_BYTES = 1 << 30
+"""Files above 1 GiB are refused rather than read into memory."""
+
+# Files a directory import passes over without comment: not bibliographies.
+_SKIPPED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_SKIPPED_SUFFIXES = frozenset(
+    {".md", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".html", ".htm", ".py", ".csl"}
+)
+
+
+def _parser(name: str) -> Parser:
+    module = importlib.import_module(f"tui.formats.{name}")
+    return module  # type: ignore[return-value]
+
+
+def detect(text: str, path: str | Path = "") -> str | None:
+    """Return the name of the format that `text` is in, or None.
+
+    Content decides; the file's extension only breaks ties when several
+    formats' signatures match.
+    """
+    matches = [name for name in _SNIFF_ORDER if _parser(name).sniff(text)]
+    if not matches:
+        return None
+    by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
+    return by_extension if by_extension in matches else matches[0]
+
+
+def parse_text(text: str, file: str, format: str | None = None) -> ParseResult:
+    """Parse text in a known or detected format; never raises for bad input."""
+    result = ParseResult(file=file)
+    name = format or detect(text, file)
+    if name is None:
+        if not text.strip():
+            result.error("is empty")
+        else:
+            result.error(
+                "is not in a format refdeck recognizes "
+                "(BibTeX, RIS, MEDLINE, PubMed XML, CSL-JSON, Crossref, "
+                "Semantic Scholar, OpenAlex or aggregator records)"
+            )
+        return result
+    result.format = name
+    try:
+        _parser(name).parse(text, result)
+    except RecursionError:
+        result.error("is nested too deeply to read")
+    except Exception as error:  # noqa: BLE001 - a parser bug must not lose the rest of an import
+        result.error(f"could not be read ({type(error).__name__}: {error})")
+    if not result.records and not result.issues:
+        result.error(f"holds no records (read as {name})")
+    return result
+
+
+def read_file(path: Path, display: str | None = None) -> ParseResult:
+    """Read, decode and parse one file; every problem becomes an issue, never an exception."""
+    file = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result = ParseResult(file=file)
+            result.error(f"is too large to import ({size / 2**20:.0f} MiB)")
+            return result
+        data = path.read_bytes()
+    except OSError as error:
+        result = ParseResult(file=file)
+        result.error(f"cannot be read: {error.strerror or error}")
+        return result
+    try:
+        decoded = decode(data)
+    except (UndecodableFile, UnicodeDecodeError, LookupError) as error:
+        result = ParseResult(file=file)
+        result.error(str(error) if isinstance(error, UndecodableFile) else f"cannot be decoded: {error}")
+        return result
+    result = parse_text(decoded.text, file)
+    if decoded.guessed and result.records:
+        result.issues.insert(
+            0,
+            ImportIssue(file, None, None, f"read as {decoded.encoding} (not UTF-8)", "warning"),
+        )
+    return result
+
+
+def iter_files(paths: Iterable[str | Path], errors: list[ImportIssue]) -> Iterator[Path]:
+    """Yield the files under `paths`, recursing into directories.
+
+    Symlink loops and unreadable directories are reported in `errors`, and each
+    real file is yielded once, in a stable (sorted) order.
+    """
+    seen: set[tuple[int, int]] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            errors.append(ImportIssue(str(path), None, None, "does not exist"))
+            continue
+        if path.is_file():
+            yield path
+            continue
+        yield from _walk(path, seen, errors)
+
+
+def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> Iterator[Path]:
+    try:
+        stat = top.stat()
+    except OSError as error:
+        errors.append(ImportIssue(str(top), None, None, f"cannot be read: {error.strerror}"))
+        return
+    if (stat.st_dev, stat.st_ino) in seen:
+        errors.append(ImportIssue(str(top), None, None, "skipped: a symlink loop", "warning"))
+        return
+    seen.add((stat.st_dev, stat.st_ino))
+    try:
+        entries = sorted(os.scandir(top), key=lambda entry: entry.name)
+    except OSError as error:
+        errors.append(ImportIssue(str(top), None, None, f"cannot be read: {error.strerror}"))
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
+            continue
+        path = Path(entry.path)
+        if entry.is_dir():
+            yield from _walk(path, seen, errors)
+        elif entry.is_file() and path.suffix.lower() not in _SKIPPED_SUFFIXES:
+            yield path

@@ -1,0 +1,106 @@
+"""What every importer shares: the result of parsing one file and its located issues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from tui.models import Record
+from tui.normalize import build_record, clean_block, clean_line
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportIssue:
+    """A problem found while importing, located as precisely as the format allows."""
+
+    file: str
+    line: int | None
+    entry: str | None
+    """The entry's key, id or title, so the user can find it."""
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = f" {self.entry}:" if self.entry else ""
+        label = "" if self.severity == "error" else " warning:"
+        return f"{where}:{label}{what} {self.message}"
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """Records parsed from one file, the issues met, and journal descriptions seen."""
+
+    file: str
+    format: str = "unknown"
+    records: list[Record] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=list)
+    journals: dict[str, str] = field(default_factory=dict)
+    """Journal name -> description, stored once per journal by the store."""
+    failed: int = 0
+    """Entries that could not be imported."""
+
+    def add(
+        self,
+        *,
+        line: int | None = None,
+        entry: str | None = None,
+        format: str | None = None,
+        **fields: Any,
+    ) -> Record | None:
+        """Normalize raw fields into a record and keep it; report it when it is empty.
+
+        `fields` are the keyword arguments of `tui.normalize.build_record`.
+        """
+        warnings: list[str] = []
+        record = build_record(
+            format=format or self.format, file=self.file, warnings=warnings, **fields
+        )
+        label = entry or (record.title[:60] if record.title else None)
+        for warning in warnings:
+            self.warn(line, label, warning)
+        if not (record.title or record.doi or record.authors):
+            self.fail(line, label, "has no title, DOI or author; not imported")
+            return None
+        self.records.append(record)
+        return record
+
+    def add_journal(self, name: Any, description: Any) -> None:
+        """Remember a journal's description (the aggregator format repeats it per record)."""
+        clean_name, clean_description = clean_line(name), clean_block(description)
+        if clean_name and clean_description:
+            self.journals[clean_name] = clean_description
+
+    def fail(self, line: int | None, entry: str | None, message: str) -> None:
+        """Report an entry that could not be imported."""
+        self.failed += 1
+        self.issues.append(ImportIssue(self.file, line, entry, message, "error"))
+
+    def warn(self, line: int | None, entry: str | None, message: str) -> None:
+        """Report something imported with a caveat."""
+        self.issues.append(ImportIssue(self.file, line, entry, message, "warning"))
+
+    def error(self, message: str, line: int | None = None) -> None:
+        """Report a problem with the whole file (not one entry); it counts as one failure."""
+        self.fail(line, None, message)
+
+
+class Parser(Protocol):
+    """The shape of an importer module in `tui.formats`."""
+
+    NAME: str
+
+    def sniff(self, text: str) -> bool:
+        """Return True when the text looks like this format."""
+        ...
+
+    def parse(self, text: str, result: ParseResult) -> None:
+        """Parse the text, adding records and issues to `result`."""
+        ...
+
+
+def line_of(text: str, offset: int) -> int:
+    """The 1-based line number of a character offset."""
+    return text.count("\n", 0, offset) + 1
