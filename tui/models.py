@@ -159,7 +159,7 @@ class Record:
         doc: JsonDict = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == () or value == {} or value is False:
+            if value is None or value == () or value == {} or (f.name == "marked" and not value):
                 continue
             if f.name in ("authors", "editors"):
                 value = [author.to_doc() for author in value]

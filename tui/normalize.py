@@ -305,9 +305,11 @@ def parse_date(value: Any) -> tuple[int | None, str | None]:
     if isinstance(value, int):
         return (value, _iso(value)) if 1000 <= value <= 2999 else (None, None)
     if isinstance(value, Sequence) and not isinstance(value, str):
-        parts = value[0] if value and isinstance(value[0], Sequence) and not isinstance(
-            value[0], str
-        ) else value
+        parts = (
+            value[0]
+            if value and isinstance(value[0], Sequence) and not isinstance(value[0], str)
+            else value
+        )
         numbers = [to_int(part) for part in list(parts)[:3]]
         if not numbers or numbers[0] is None or not 1000 <= numbers[0] <= 2999:
             return None, None
@@ -335,9 +337,7 @@ def parse_date(value: Any) -> tuple[int | None, str | None]:
     month = day = None
     for word in words:
         if word[0].isdigit():
-            if month is not None and day is None:
-                day = int(word)
-            elif month is None and day is None:
+            if month is not None and day is None or month is None and day is None:
                 day = int(word)
             continue
         number = month_number(word)
@@ -352,7 +352,35 @@ def parse_date(value: Any) -> tuple[int | None, str | None]:
 # Names
 
 _PARTICLES = frozenset(
-    "von van der den de del della dei degli di da das dos du la le ten ter zu vom zum d' l' al el bin ibn".split()
+    [
+        "von",
+        "van",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "dei",
+        "degli",
+        "di",
+        "da",
+        "das",
+        "dos",
+        "du",
+        "la",
+        "le",
+        "ten",
+        "ter",
+        "zu",
+        "vom",
+        "zum",
+        "d'",
+        "l'",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+    ]
 )
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"})
 
@@ -369,7 +397,9 @@ def parse_person(value: str) -> Author | None:
         parts = [part.strip() for part in text.split(",")]
         family = parts[0]
         if len(parts) >= 3 and parts[1].lower() in _SUFFIXES:
-            return Author(family=family or None, given=", ".join(parts[2:]) or None, suffix=parts[1])
+            return Author(
+                family=family or None, given=", ".join(parts[2:]) or None, suffix=parts[1]
+            )
         if len(parts) == 2 and parts[1].lower() in _SUFFIXES:
             return Author(family=family or None, suffix=parts[1])
         given = ", ".join(part for part in parts[1:] if part)
@@ -419,8 +449,22 @@ def clean_author(author: Author | str | Mapping[str, Any]) -> Author | None:
 # Search folding
 
 _FOLD_EXTRA = str.maketrans(
-    {"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th",
-     "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "ß": "ss"}
+    {
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+        "ß": "ss",
+    }
 )
 
 
@@ -436,12 +480,53 @@ def fold(text: str) -> str:
 # Building records
 
 CSL_TYPES = frozenset(
-    """article article-journal article-magazine article-newspaper bill book broadcast chapter
-    classic collection dataset document entry entry-dictionary entry-encyclopedia event figure
-    graphic hearing interview legal_case legislation manuscript map motion_picture musical_score
-    pamphlet paper-conference patent performance periodical personal_communication post
-    post-weblog regulation report review review-book software song speech standard thesis
-    treaty webpage""".split()
+    [
+        "article",
+        "article-journal",
+        "article-magazine",
+        "article-newspaper",
+        "bill",
+        "book",
+        "broadcast",
+        "chapter",
+        "classic",
+        "collection",
+        "dataset",
+        "document",
+        "entry",
+        "entry-dictionary",
+        "entry-encyclopedia",
+        "event",
+        "figure",
+        "graphic",
+        "hearing",
+        "interview",
+        "legal_case",
+        "legislation",
+        "manuscript",
+        "map",
+        "motion_picture",
+        "musical_score",
+        "pamphlet",
+        "paper-conference",
+        "patent",
+        "performance",
+        "periodical",
+        "personal_communication",
+        "post",
+        "post-weblog",
+        "regulation",
+        "report",
+        "review",
+        "review-book",
+        "software",
+        "song",
+        "speech",
+        "standard",
+        "thesis",
+        "treaty",
+        "webpage",
+    ]
 )
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tui.formats.base import ImportIssue, ParseResult, Parser
+from tui.formats.base import ImportIssue, Parser, ParseResult
 from tui.formats.encoding import UndecodableFile, decode
 
 __all__ = [
@@ -114,7 +114,9 @@ def read_file(path: Path, display: str | None = None) -> ParseResult:
         decoded = decode(data)
     except (UndecodableFile, UnicodeDecodeError, LookupError) as error:
         result = ParseResult(file=file)
-        result.error(str(error) if isinstance(error, UndecodableFile) else f"cannot be decoded: {error}")
+        result.error(
+            str(error) if isinstance(error, UndecodableFile) else f"cannot be decoded: {error}"
+        )
         return result
     result = parse_text(decoded.text, file)
     if decoded.guessed and result.records:

@@ -41,9 +41,25 @@ _SIGNATURE_LINE = re.compile(
 # Keys `convert` maps onto the record; everything else is kept in `extra`.
 _MAPPED_KEYS = frozenset(
     {
-        "title", "authors", "doi", "DOIUrl", "url", "ListUrlMain", "abstract", "journal",
-        "PeriodicalName", "PeriodicalIF", "publicationDate", "EPubDate", "publicationTypes",
-        "isOpenAccess", "openAccessPdf", "citationCount", "JCR", "JCRName", "PMCID",
+        "title",
+        "authors",
+        "doi",
+        "DOIUrl",
+        "url",
+        "ListUrlMain",
+        "abstract",
+        "journal",
+        "PeriodicalName",
+        "PeriodicalIF",
+        "publicationDate",
+        "EPubDate",
+        "publicationTypes",
+        "isOpenAccess",
+        "openAccessPdf",
+        "citationCount",
+        "JCR",
+        "JCRName",
+        "PMCID",
     }
 )
 _TYPES = {

@@ -1,0 +1,37 @@
+"""Shared fixtures: tests never touch the user's real library or config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "000_b11f5d7b0448d0c6.txt"
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "sample_records"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Point every user directory at a temporary one and forget REFDECK_DB."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("REFDECK_DB", raising=False)
+    yield
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A path for a library file that does not exist yet."""
+    return tmp_path / "library.json"
+
+
+def fixed_clock() -> str:
+    """A clock for deterministic timestamps."""
+    return "2026-01-02T03:04:05Z"

@@ -1,0 +1,263 @@
+"""The library: durable, locked, never overwrites what it does not understand."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import SEED, fixed_clock
+from tui.formats import read_file
+from tui.models import Author, Record, Source
+from tui.store import SCHEMA_VERSION, InvalidLibrary, LibraryError, RecordStore
+
+
+def make(title: str, doi: str | None = None, year: int = 2020, family: str = "Smith") -> Record:
+    """A small record as an importer would produce it."""
+    return Record(
+        title=title,
+        doi=doi,
+        year=year,
+        authors=(Author(family=family, given="Ann"),),
+        source=(Source("bibtex", "refs.bib"),),
+    )
+
+
+def test_new_library_records_schema_version(library: Path) -> None:
+    """The meta table holds the schema version from the first write."""
+    store = RecordStore.open(library)
+    store.upsert([make("A study")])
+    data = orjson.loads(library.read_bytes())
+    assert list(data["meta"].values())[0]["version"] == SCHEMA_VERSION
+    assert RecordStore.open(library).schema_version() == SCHEMA_VERSION
+
+
+def test_records_survive_reopening(library: Path) -> None:
+    """What was imported is there the next time the library opens."""
+    RecordStore.open(library).upsert([make("A study", "10.5555/a"), make("B study")])
+    reopened = RecordStore.open(library)
+    assert sorted(r.title or "" for r in reopened.all()) == ["A study", "B study"]
+    assert reopened.get("10.5555/A").title == "A study"  # type: ignore[union-attr]
+    assert reopened.get("https://doi.org/10.5555/a") is not None
+
+
+def test_ids_are_readable_and_unique(library: Path) -> None:
+    """Ids look like citation keys and never collide."""
+    store = RecordStore.open(library)
+    result = store.upsert(
+        [make("Acute leukemia", "10.5555/1"), make("Acute leukemia again", "10.5555/2")]
+    )
+    assert result.added == ["smith2020acute", "smith2020acutea"]
+
+
+def test_an_import_is_one_write(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of records, new and merged, reach the disk in a single atomic write."""
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/{i}") for i in range(50)])
+    writes: list[int] = []
+    import tui.store
+
+    real = tui.store.atomic_write
+
+    def counting(path: Path, payload: bytes) -> tuple[int, int, int]:
+        writes.append(len(payload))
+        return real(path, payload)
+
+    monkeypatch.setattr(tui.store, "atomic_write", counting)
+    batch = [make(f"Paper {i}", f"10.5555/{i}").with_changes(volume="3") for i in range(50)]
+    batch += [make(f"New {i}", f"10.5555/new{i}") for i in range(300)]
+    result = store.upsert(batch, {"Journal": "About it"})
+    assert (len(result.added), len(result.merged)) == (300, 50)
+    assert len(writes) == 1
+
+
+def test_reimport_is_idempotent(library: Path) -> None:
+    """Importing the same records twice changes nothing the second time."""
+    store = RecordStore.open(library)
+    records = read_file(SEED).records
+    store.upsert(records)
+    before = library.read_bytes()
+    result = store.upsert(read_file(SEED).records)
+    assert result.unchanged == ["adomako2025acute"] and not result.added and not result.merged
+    assert store.count() == 1
+    assert library.read_bytes() == before
+
+
+def test_merge_fills_missing_fields_and_keeps_user_fields(library: Path) -> None:
+    """A richer import fills gaps; tags, notes and marks the user added survive."""
+    store = RecordStore.open(library)
+    (record_id,) = store.upsert([make("A study", "10.5555/a")]).added
+    assert record_id == "smith2020study"
+    store.update(record_id, tags=("to-read",), note="Check figure 2", marked=True)
+    richer = make("A study", "10.5555/A").with_changes(
+        volume="12", abstract="Text.", citation_count=5, tags=("other",), note="no"
+    )
+    result = store.upsert([richer])
+    assert result.merged == [record_id]
+    record = store.get(record_id)
+    assert record is not None
+    assert (record.volume, record.abstract, record.citation_count) == ("12", "Text.", 5)
+    assert (record.tags, record.note, record.marked) == (("to-read",), "Check figure 2", True)
+
+
+def test_no_doi_record_merges_by_title_year_author(library: Path) -> None:
+    """Without a DOI, the normalized title, year and first author identify a paper."""
+    store = RecordStore.open(library)
+    store.upsert([make("Acute Leukemia: a review")])
+    result = store.upsert([make("acute leukemia - A REVIEW", doi="10.5555/x")])
+    assert result.merged and store.count() == 1
+    assert store.all()[0].doi == "10.5555/x"
+
+
+def test_different_dois_are_different_papers(library: Path) -> None:
+    """A preprint and its paper share a title but not a DOI: both are kept."""
+    store = RecordStore.open(library)
+    store.upsert([make("Same title", "10.5555/preprint"), make("Same title", "10.5555/paper")])
+    assert store.count() == 2
+
+
+def test_journal_description_is_stored_once(library: Path) -> None:
+    """The aggregator repeats a journal's description per record; the library keeps one."""
+    store = RecordStore.open(library, clock=fixed_clock)
+    result = read_file(SEED)
+    store.upsert(result.records, result.journals)
+    store.upsert(result.records, result.journals)
+    data = orjson.loads(library.read_bytes())
+    assert len(data["journals"]) == 1
+    assert "Trends in Molecular Medicine (TMM) aims" in (
+        store.journal_description("Trends in molecular medicine") or ""
+    )
+    assert "TMM" not in orjson.dumps(data["records"]).decode()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"records": {"1": {"id": "x"}}',  # truncated
+        b"null",
+        b"[]",
+        b'{"_default": {}}',  # a TinyDB file of another program
+        b'{"_default": []}',
+        b"\xef\xbb\xbf{}",
+        b"   ",
+        b'{"meta": {"1": {"schema": "refdeck", "version": 999}}}',
+        b"\x00\x00\x00",
+        "caf\xe9".encode("latin-1"),
+    ],
+)
+def test_a_file_that_is_not_a_refdeck_library_is_never_overwritten(
+    library: Path, content: bytes
+) -> None:
+    """Opening refuses with a clear message, and the bytes stay exactly as they were."""
+    library.write_bytes(content)
+    with pytest.raises(InvalidLibrary) as raised:
+        store = RecordStore.open(library)
+        store.upsert([make("x")])
+    assert str(library) in str(raised.value)
+    assert library.read_bytes() == content
+
+
+def test_full_disk_leaves_the_library_untouched(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC during a write: a clear error, the old library intact, no temp file left."""
+    store = RecordStore.open(library)
+    store.upsert([make("Kept")])
+    before = library.read_bytes()
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(LibraryError, match="No space left on device"):
+        store.upsert([make("Lost")])
+    monkeypatch.undo()
+    assert library.read_bytes() == before
+    assert [p.name for p in library.parent.iterdir() if "tmp" in p.name] == []
+    assert [r.title for r in RecordStore.open(library).all()] == ["Kept"]
+    assert [r.title for r in store.all()] == ["Kept"]
+
+
+def test_read_only_folder_gives_a_clear_message(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library in a folder we cannot write: LibraryError naming it, the old file intact."""
+    store = RecordStore.open(library)
+    store.upsert([make("Kept")])
+    before = library.read_bytes()
+    import tempfile
+
+    def denied(*args: object, **kwargs: object) -> None:
+        # Simulated, because root (as in CI) may write to read-only folders.
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(LibraryError, match="Permission denied") as raised:
+        store.upsert([make("Lost")])
+    assert str(library) in str(raised.value)
+    assert library.read_bytes() == before
+
+
+def test_stale_temp_files_are_cleaned_on_open(library: Path) -> None:
+    """A process killed mid-write leaves a temp file; the next open removes it."""
+    RecordStore.open(library).upsert([make("x")])
+    leftover = library.parent / ".refdeck-tmp-abc123"
+    leftover.write_bytes(b"partial")
+    RecordStore.open(library)
+    assert not leftover.exists()
+
+
+def test_file_mode_is_kept(library: Path) -> None:
+    """The atomic rename does not reset the library's permissions."""
+    store = RecordStore.open(library)
+    store.upsert([make("x")])
+    library.chmod(0o600)
+    store.upsert([make("y")])
+    assert library.stat().st_mode & 0o777 == 0o600
+
+
+def test_in_memory_store_never_touches_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Browsing files uses a memory library."""
+    monkeypatch.chdir(tmp_path)
+    store = RecordStore.in_memory([make("x")])
+    assert store.count() == 1 and store.path is None
+    assert list(tmp_path.iterdir()) == []
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from tui.models import Author, Record
+    from tui.store import RecordStore
+    store = RecordStore.open(Path(sys.argv[1]))
+    tag = sys.argv[2]
+    for i in range(int(sys.argv[3])):
+        store.upsert([Record(title=f"{tag} paper {i}", doi=f"10.5555/{tag}.{i}",
+                             authors=(Author(family=tag),), year=2000)])
+    """
+)
+
+
+def test_two_processes_never_lose_each_others_records(library: Path) -> None:
+    """Two writers, 150 single-record imports each: all 300 records end up in the library."""
+    RecordStore.open(library).upsert([make("seed record")])
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(library), tag, "150"])
+        for tag in ("alpha", "beta")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    titles = {r.title for r in RecordStore.open(library).all()}
+    assert len(titles) == 301
+    assert {f"alpha paper {i}" for i in range(150)} <= titles
+    assert {f"beta paper {i}" for i in range(150)} <= titles

@@ -1,0 +1,498 @@
+"""The command line: everything refdeck does, scriptable, without the browser.
+
+Exit codes: 0 success; 1 some input failed or nothing matched; 2 usage error;
+3 the library could not be used (not a refdeck library, busy, unwritable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import orjson
+
+from tui import __version__
+from tui.formats import ImportIssue, ParseResult, iter_files, read_file
+from tui.models import Record
+from tui.normalize import strip_controls
+from tui.query import SORT_KEYS, SearchIndex, parse_query, sort_positions
+from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
+COMMANDS = ("browse", "import", "search", "show", "stats", "doi")
+
+
+# ---------------------------------------------------------------------------
+# Opening the library
+
+
+def library_path(db: str | None) -> tuple[Path, bool]:
+    """The library to use, and whether the user named it (`--db` or `REFDECK_DB`)."""
+    if db:
+        return Path(db), True
+    if os.environ.get("REFDECK_DB"):
+        return Path(os.environ["REFDECK_DB"]), True
+    return default_library_path(), False
+
+
+def open_library(db: str | None) -> RecordStore:
+    """Open the library named by `--db`, `REFDECK_DB`, or the default one."""
+    path, _ = library_path(db)
+    return RecordStore.open(path)
+
+
+# ---------------------------------------------------------------------------
+# Importing
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """Everything an import did, for the summary."""
+
+    files: int = 0
+    results: list[ParseResult] = field(default_factory=list)
+    walk_issues: list[ImportIssue] = field(default_factory=list)
+    upsert: UpsertResult = field(default_factory=UpsertResult)
+
+    @property
+    def failed(self) -> int:
+        """Entries and files that could not be imported."""
+        return sum(r.failed for r in self.results) + sum(
+            1 for issue in self.walk_issues if issue.severity == "error"
+        )
+
+    @property
+    def issues(self) -> list[ImportIssue]:
+        """Every problem met, errors and warnings, in file order."""
+        return self.walk_issues + [issue for r in self.results for issue in r.issues]
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only on a terminal and only for long imports."""
+
+    def __init__(self, total_bytes: int, stream: TextIO = sys.stderr) -> None:
+        self.total = max(total_bytes, 1)
+        self.done = 0
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def advance(self, size: int, records: int, name: str) -> None:
+        """Count a finished file and redraw, at most every tenth of a second."""
+        self.done += size
+        if not self.enabled or time.monotonic() - self.started < 0.3:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        bar = "█" * filled + "░" * (width - filled)
+        percent = 100 * self.done / self.total
+        label = strip_controls(name)[-30:]
+        self.stream.write(f"\r{bar} {percent:5.1f}%  {records:,} records  {label:<30}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """Clear the bar so the summary starts on a clean line."""
+        if self.shown:
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
+
+
+def import_paths(store: RecordStore, paths: Sequence[str]) -> ImportReport:
+    """Read every file under `paths` and add its records to `store` in one write."""
+    report = ImportReport()
+    files = list(iter_files(paths, report.walk_issues))
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    progress = Progress(sum(sizes))
+    records: list[Record] = []
+    journals: dict[str, str] = {}
+    for path, size in zip(files, sizes, strict=True):
+        result = read_file(path)
+        report.results.append(result)
+        records.extend(result.records)
+        journals.update(result.journals)
+        progress.advance(size, len(records), path.name)
+    progress.close()
+    report.files = len(files)
+    if records or journals:
+        report.upsert = store.upsert(records, journals)
+    return report
+
+
+def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None:
+    """The summary: counts, then every failure and warning as `file:line: reason`."""
+    upsert = report.upsert
+    files = f"{report.files} file" + ("" if report.files == 1 else "s")
+    out.write(
+        f"Imported {files}: {len(upsert.added)} added, {len(upsert.merged)} merged, "
+        f"{len(upsert.unchanged)} unchanged, {report.failed} failed.\n"
+    )
+    errors = [i for i in report.issues if i.severity == "error"]
+    warnings = [i for i in report.issues if i.severity == "warning"]
+    for issue in errors + warnings:
+        err.write(strip_controls(str(issue)) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Printing records
+
+
+def _terminal_width(stream: TextIO) -> int:
+    if stream.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return 120
+
+
+def _cut(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def first_author_label(record: Record) -> str:
+    """ "Adomako et al." style label for lists."""
+    if not record.authors:
+        return ""
+    name = record.first_author
+    return (
+        f"{name} et al."
+        if len(record.authors) > 2
+        else (f"{name} & {record.authors[1].sort_name}" if len(record.authors) == 2 else name)
+    )
+
+
+def print_table(records: Sequence[Record], out: TextIO) -> None:
+    """Records as an aligned table that fits the terminal."""
+    width = _terminal_width(out)
+    id_width = min(max((len(r.id) for r in records), default=2), 24)
+    author_width = 22
+    journal_width = 24 if width >= 110 else 0
+    title_width = (
+        width - id_width - 4 - author_width - (journal_width + 2 if journal_width else 0) - 6
+    )
+    for record in records:
+        cells = [
+            record.id.ljust(id_width),
+            str(record.year or "").rjust(4),
+            _cut(first_author_label(record), author_width).ljust(author_width),
+            _cut(record.title or "(no title)", title_width).ljust(title_width)
+            if journal_width
+            else _cut(record.title or "(no title)", title_width),
+        ]
+        if journal_width:
+            cells.append(_cut(record.journal or "", journal_width))
+        out.write(strip_controls("  ".join(cells).rstrip()) + "\n")
+
+
+def _json_bytes(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
+    """A record laid out for reading."""
+    lines = [record.title or "(no title)", ""]
+
+    def row(label: str, value: object) -> None:
+        if value not in (None, "", ()):
+            lines.append(f"{label:<14}{value}")
+
+    row("Authors", "; ".join(record.author_names))
+    row("Editors", "; ".join(a.display for a in record.editors))
+    where = record.journal or ""
+    details = ", ".join(
+        part
+        for part in (
+            f"vol. {record.volume}" if record.volume else "",
+            f"no. {record.issue}" if record.issue else "",
+            f"pp. {record.pages}" if record.pages else "",
+        )
+        if part
+    )
+    row("Journal", f"{where}, {details}" if where and details else where or details)
+    row("Date", record.date)
+    row("Type", record.type)
+    row("DOI", record.doi)
+    row("URL", record.url)
+    row("PDF", record.pdf_url)
+    row("PMID", record.pmid)
+    row("Citations", record.citation_count)
+    if record.impact_factor is not None or record.jcr_quartile:
+        metrics = " ".join(
+            part
+            for part in (
+                f"IF {record.impact_factor:g}" if record.impact_factor is not None else "",
+                record.jcr_quartile or "",
+                f"({record.jcr_category})" if record.jcr_category else "",
+            )
+            if part
+        )
+        row("JCR", metrics)
+    row("Open access", {True: "yes", False: "no"}.get(record.open_access))  # type: ignore[arg-type]
+    row("Keywords", "; ".join(record.keywords))
+    row("Tags", ", ".join(record.tags))
+    row("Note", record.note)
+    row("Id", record.id)
+    for source in record.source:
+        row("Imported", f"{source.file} ({source.format}) {source.imported or ''}".rstrip())
+    if record.abstract:
+        lines += ["", "Abstract", "", record.abstract]
+    description = store.journal_description(record.journal)
+    if description:
+        lines += ["", f"About {record.journal}", "", description]
+    out.write(strip_controls("\n".join(lines)) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Commands
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`refdeck import PATH...`"""
+    store = open_library(args.db)
+    report = import_paths(store, args.paths)
+    print_import_summary(report, sys.stdout, sys.stderr)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _search(store: RecordStore, text: str, sort: str, reverse: bool) -> list[Record] | None:
+    query = parse_query(text)
+    if query.errors:
+        for error in query.errors:
+            sys.stderr.write(f"refdeck: bad query: {error}\n")
+        return None
+    index = SearchIndex(store.all())
+    positions = sort_positions(index, index.search(query), sort, query, reverse)
+    return [index.records[i] for i in positions]
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """`refdeck search [--format F] [QUERY...]`"""
+    store = open_library(args.db)
+    records = _search(store, " ".join(args.query), args.sort, args.reverse)
+    if records is None:
+        return EXIT_USAGE
+    if args.limit is not None:
+        records = records[: args.limit]
+    out = sys.stdout
+    if args.format == "json":
+        out.write(_json_bytes([r.to_json() for r in records]) + "\n")
+    elif args.format == "jsonl":
+        for record in records:
+            out.write(orjson.dumps(record.to_json()).decode() + "\n")
+    elif args.format == "doi":
+        for record in records:
+            if record.doi:
+                out.write(strip_controls(record.doi) + "\n")
+    else:
+        print_table(records, out)
+        if out.isatty():
+            sys.stderr.write(f"{len(records)} of {store.count()} records\n")
+    return EXIT_OK if records else EXIT_FAILED
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """`refdeck show ID_OR_DOI [--format text|json]`"""
+    store = open_library(args.db)
+    record = store.get(args.id)
+    if record is None:
+        sys.stderr.write(f"refdeck: no record with id or DOI {args.id!r}\n")
+        return EXIT_FAILED
+    if args.format == "json":
+        sys.stdout.write(_json_bytes(record.to_json()) + "\n")
+    else:
+        print_record(record, store, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_doi(args: argparse.Namespace) -> int:
+    """`refdeck doi QUERY...`: the DOI of the best match."""
+    store = open_library(args.db)
+    records = _search(store, " ".join(args.query), "relevance", False)
+    if records is None:
+        return EXIT_USAGE
+    best = next((r for r in records if r.doi), None)
+    if best is None:
+        what = "no record matches" if not records else "no matching record has a DOI"
+        sys.stderr.write(f"refdeck: {what}\n")
+        return EXIT_FAILED
+    sys.stdout.write(strip_controls(best.doi or "") + "\n")
+    return EXIT_OK
+
+
+def library_stats(store: RecordStore) -> dict[str, object]:
+    """Counts by year, journal, format and type."""
+    records = store.all()
+    years = Counter(r.year for r in records if r.year)
+    journals = Counter(r.journal for r in records if r.journal)
+    formats = Counter(s.format for r in records for s in r.source)
+    types = Counter(r.type or "unknown" for r in records)
+    return {
+        "records": len(records),
+        "with_doi": sum(1 for r in records if r.doi),
+        "with_abstract": sum(1 for r in records if r.abstract),
+        "journals_described": len(store.journals()),
+        "by_year": dict(sorted(years.items())),
+        "by_journal": dict(journals.most_common()),
+        "by_format": dict(formats.most_common()),
+        "by_type": dict(types.most_common()),
+    }
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """`refdeck stats [--format text|json]`"""
+    stats = library_stats(open_library(args.db))
+    out = sys.stdout
+    if args.format == "json":
+        out.write(_json_bytes(stats) + "\n")
+        return EXIT_OK
+    out.write(
+        f"{stats['records']} records, {stats['with_doi']} with a DOI, "
+        f"{stats['with_abstract']} with an abstract\n"
+    )
+    sections = (
+        ("By year", stats["by_year"], None),
+        ("By format", stats["by_format"], None),
+        ("By type", stats["by_type"], None),
+        ("Top journals", stats["by_journal"], 15),
+    )
+    for title, counts, limit in sections:
+        assert isinstance(counts, dict)
+        items = list(counts.items())
+        out.write(f"\n{title}\n")
+        for name, count in items[:limit] if limit else items:
+            out.write(strip_controls(f"  {count:>6}  {name}") + "\n")
+        if limit and len(items) > limit:
+            out.write(f"  ({len(items) - limit} more)\n")
+    return EXIT_OK
+
+
+def cmd_browse(args: argparse.Namespace) -> int:
+    """`refdeck [PATH...]`: open the browser.
+
+    With PATHs and no named library, the files are browsed in a temporary
+    in-memory library, so trying refdeck on a file never changes the user's
+    library; with `--db` or `REFDECK_DB`, they are imported into it first.
+    """
+    path, named = library_path(args.db)
+    if args.paths and not named:
+        store = RecordStore.in_memory()
+    else:
+        store = RecordStore.open(path)
+    if args.paths:
+        report = import_paths(store, args.paths)
+        for issue in report.issues:
+            if issue.severity == "error":
+                sys.stderr.write(strip_controls(str(issue)) + "\n")
+    records = store.all()
+    # The interactive browser arrives with the TUI; until then, list the library.
+    print_table(records, sys.stdout)
+    sys.stderr.write(f"{len(records)} records\n")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# Argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="library file (default: REFDECK_DB, else the user data directory)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="refdeck",
+        parents=[db],
+        description="Browse, search and export scholarly literature records.",
+        epilog="Run 'refdeck COMMAND --help' for a command's options. "
+        "'refdeck PATH...' browses files without touching your library.",
+    )
+    parser.add_argument("--version", action="version", version=f"refdeck {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    browse = commands.add_parser("browse", parents=[db], help="open the browser (the default)")
+    browse.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to browse")
+    browse.set_defaults(handler=cmd_browse)
+
+    imp = commands.add_parser("import", parents=[db], help="import files into the library")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    imp.set_defaults(handler=cmd_import)
+
+    search = commands.add_parser("search", parents=[db], help="search the library")
+    search.add_argument("query", nargs="*", help="query (no query: every record)")
+    search.add_argument(
+        "--format", "-f", choices=("table", "json", "jsonl", "doi"), default="table"
+    )
+    search.add_argument("--sort", "-s", choices=SORT_KEYS, default="relevance")
+    search.add_argument("--reverse", "-r", action="store_true", help="reverse the order")
+    search.add_argument("--limit", "-n", type=int, metavar="N", help="at most N records")
+    search.set_defaults(handler=cmd_search)
+
+    show = commands.add_parser("show", parents=[db], help="show one record")
+    show.add_argument("id", metavar="ID_OR_DOI")
+    show.add_argument("--format", "-f", choices=("text", "json"), default="text")
+    show.set_defaults(handler=cmd_show)
+
+    stats = commands.add_parser("stats", parents=[db], help="counts by year, journal, format")
+    stats.add_argument("--format", "-f", choices=("text", "json"), default="text")
+    stats.set_defaults(handler=cmd_stats)
+
+    doi = commands.add_parser("doi", parents=[db], help="print the DOI of the best match")
+    doi.add_argument("query", nargs="+")
+    doi.set_defaults(handler=cmd_doi)
+    return parser
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """Insert `browse` when no command is given: `refdeck sample_records/` browses."""
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--db":
+            index += 2
+            continue
+        if token.startswith("-"):
+            if token in ("-h", "--help", "--version"):
+                return argv
+            index += 1
+            continue
+        if token in COMMANDS:
+            return argv
+        return argv[:index] + ["browse"] + argv[index:]
+    return argv + ["browse"]
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run a command; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(_with_default_command(argv))
+    if not hasattr(args, "db"):
+        args.db = None
+    try:
+        return int(args.handler(args))
+    except LibraryError as error:
+        sys.stderr.write(f"refdeck: {error}\n")
+        return EXIT_LIBRARY
+    except BrokenPipeError:
+        # `refdeck search | head` closes the pipe early: not an error.
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,374 @@
+"""The query language and the in-memory index that answers it.
+
+One engine serves `refdeck search`, `refdeck doi` and the browser's search
+line. Queries are parsed once; records are folded into lowercase, accent-free
+"haystacks" once, when the index is built, so answering a keystroke is only
+substring tests on prepared strings (TinyDB is where the library lives, not
+what answers a query).
+
+Syntax (words are ANDed; matching ignores case and accents; a word matches
+the start of a word in the record, so `leuk` finds "leukemia")::
+
+    leukemia relapse            every word somewhere in title, authors, journal,
+                                keywords, DOI or abstract
+    "acute lymphoblastic"       a phrase
+    -mouse                      exclude
+    author:smith  a:smith       title: t:  journal: j:  doi:  kw: (keywords)
+    abstract: ab:  tag:
+    year:2021  year:2018..2022  year:>=2020  year:<2000
+    cites:>=100  if:>10         citation count, impact factor (same comparisons)
+    q:Q1  q:<=Q2                JCR quartile
+    is:oa  is:marked            open access, marked
+    has:doi  has:abstract  has:pdf  has:if  has:note
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from tui.models import Record
+from tui.normalize import fold
+
+TEXT_FIELDS = {
+    "author": "authors",
+    "authors": "authors",
+    "au": "authors",
+    "a": "authors",
+    "title": "title",
+    "ti": "title",
+    "t": "title",
+    "journal": "journal",
+    "j": "journal",
+    "venue": "journal",
+    "doi": "doi",
+    "kw": "keywords",
+    "keyword": "keywords",
+    "keywords": "keywords",
+    "abstract": "abstract",
+    "ab": "abstract",
+    "tag": "tags",
+}
+"""Field prefixes that match text, and the haystack each one searches."""
+
+NUMBER_FIELDS = {
+    "year": "year",
+    "y": "year",
+    "cites": "citation_count",
+    "citations": "citation_count",
+    "if": "impact_factor",
+    "q": "jcr_quartile",
+}
+"""Field prefixes that compare numbers."""
+
+FLAGS: dict[str, Callable[[Record], bool]] = {
+    "is:oa": lambda r: bool(r.open_access),
+    "is:marked": lambda r: r.marked,
+    "has:doi": lambda r: r.doi is not None,
+    "has:abstract": lambda r: r.abstract is not None,
+    "has:pdf": lambda r: r.pdf_url is not None,
+    "has:if": lambda r: r.impact_factor is not None,
+    "has:note": lambda r: r.note is not None,
+    "has:tags": lambda r: bool(r.tags),
+}
+"""Yes/no filters."""
+
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
+_NON_ALNUM = re.compile(r"[^0-9a-z\u00c0-\uffff]+")
+_DOI_LIKE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?10\.\d{4,9}/", re.IGNORECASE)
+_COMPARISON = re.compile(r"^(>=|<=|>|<|=)?\s*([qQ]?[0-9.]+)$")
+_RANGE = re.compile(r"^([qQ]?[0-9.]*)\s*(?:\.\.|-)\s*([qQ]?[0-9.]*)$")
+
+
+def haystack(text: str | None) -> str:
+    """Fold text for matching: lowercase, no accents, punctuation as spaces, a leading space.
+
+    A needle `" " + word` then matches exactly the words that start with `word`.
+    """
+    if not text:
+        return ""
+    return " " + " ".join(_NON_ALNUM.sub(" ", fold(text)).split())
+
+
+@dataclass(frozen=True, slots=True)
+class TextClause:
+    """Match folded text (`needle`) in one haystack field, or in all of them."""
+
+    needle: str
+    field: str | None = None
+    negate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NumberClause:
+    """Compare a numeric field with a range: `low <= value <= high` (None = open)."""
+
+    field: str
+    low: float | None
+    high: float | None
+    negate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FlagClause:
+    """A yes/no test such as `is:oa` or `has:doi`."""
+
+    name: str
+    negate: bool = False
+
+
+Clause = TextClause | NumberClause | FlagClause
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: clauses ANDed together, and the parts that could not be understood."""
+
+    text: str
+    clauses: tuple[Clause, ...] = ()
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query selects every record."""
+        return not self.clauses
+
+    @property
+    def positive_text(self) -> tuple[TextClause, ...]:
+        """The text clauses that must match (used for ranking and highlighting)."""
+        return tuple(c for c in self.clauses if isinstance(c, TextClause) and not c.negate)
+
+
+def _number(text: str, field_name: str) -> float | None:
+    text = text.strip()
+    if field_name == "jcr_quartile":
+        text = text.lstrip("qQ")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _number_clause(field_name: str, value: str, negate: bool) -> NumberClause | str:
+    """Read `2021`, `2018..2022`, `>=2020`, `q:<=Q2`; return an error message when unreadable."""
+    value = value.strip()
+    if match := _COMPARISON.match(value):
+        op, raw = match.groups()
+        number = _number(raw, field_name)
+        if number is not None:
+            if op in (None, "="):
+                return NumberClause(field_name, number, number, negate)
+            step = 1.0 if field_name in ("year", "citation_count", "jcr_quartile") else 1e-9
+            bounds = {
+                ">=": (number, None),
+                "<=": (None, number),
+                ">": (number + step, None),
+                "<": (None, number - step),
+            }[op]
+            return NumberClause(field_name, *bounds, negate)
+    if (match := _RANGE.match(value)) and any(match.groups()):
+        low_text, high_text = match.groups()
+        low = _number(low_text, field_name) if low_text else None
+        high = _number(high_text, field_name) if high_text else None
+        if (low_text and low is None) or (high_text and high is None):
+            pass
+        else:
+            return NumberClause(field_name, low, high, negate)
+    return f"cannot read {value!r} as a number or range"
+
+
+def parse_query(text: str) -> Query:
+    """Parse a query string; parts that cannot be understood are listed in `errors`."""
+    clauses: list[Clause] = []
+    errors: list[str] = []
+    for match in _TOKEN.finditer(text):
+        minus, prefix, quoted, bare = match.groups()
+        negate = minus == "-"
+        value = quoted if quoted is not None else (bare or "")
+        if prefix is None and not value:
+            continue
+        name = prefix.lower() if prefix else None
+        if name in ("is", "has"):
+            flag = f"{name}:{value.lower()}"
+            if flag in FLAGS:
+                clauses.append(FlagClause(flag, negate))
+            else:
+                known = ", ".join(sorted(FLAGS))
+                errors.append(f"unknown filter {flag!r} (known: {known})")
+            continue
+        if name in NUMBER_FIELDS:
+            clause = _number_clause(NUMBER_FIELDS[name], value, negate)
+            if isinstance(clause, str):
+                errors.append(f"{prefix}:{value}: {clause}")
+            else:
+                clauses.append(clause)
+            continue
+        field_name = TEXT_FIELDS.get(name) if name else None
+        if name and field_name is None:
+            # Not a field we know ("covid:19"): the whole token is plain text.
+            value = f"{prefix}:{value}"
+        if field_name == "doi" or (field_name is None and _DOI_LIKE.match(value)):
+            doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", value, flags=re.I)
+            if doi:
+                clauses.append(TextClause(doi.lower(), "doi", negate))
+            continue
+        needle = haystack(value)
+        if needle:
+            clauses.append(TextClause(needle, field_name, negate))
+    return Query(text, tuple(clauses), tuple(errors))
+
+
+_HAYSTACK_FIELDS = ("title", "authors", "journal", "keywords", "abstract", "tags")
+
+
+class SearchIndex:
+    """Records prepared for fast matching. Build once per library change; query per keystroke."""
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        self.records = records
+        self._fields: dict[str, list[str]] = {name: [] for name in _HAYSTACK_FIELDS}
+        self._doi: list[str] = []
+        self._meta: list[str] = []
+        """Everything but the abstract in one string: most words are found here first."""
+        for record in records:
+            title = haystack(record.title)
+            authors = haystack(" ; ".join(record.author_names))
+            journal = haystack(record.journal)
+            keywords = haystack(" ; ".join(record.keywords))
+            self._fields["title"].append(title)
+            self._fields["authors"].append(authors)
+            self._fields["journal"].append(journal)
+            self._fields["keywords"].append(keywords)
+            self._fields["abstract"].append(haystack(record.abstract))
+            self._fields["tags"].append(haystack(" ; ".join(record.tags)))
+            doi = (record.doi or "").lower()
+            self._doi.append(doi)
+            self._meta.append(f"{title} |{authors} |{journal} |{keywords} |{haystack(doi)}")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def search(self, query: Query | str, within: Sequence[int] | None = None) -> list[int]:
+        """Positions (in library order) of the records matching `query`.
+
+        `within` narrows the search to earlier results, which is how typing one
+        more letter stays cheap.
+        """
+        if isinstance(query, str):
+            query = parse_query(query)
+        candidates: Sequence[int] = range(len(self.records)) if within is None else within
+        # Cheap, selective clauses first: numbers and flags, then the longest words.
+        ordered = sorted(
+            query.clauses,
+            key=lambda c: (
+                (0, 0) if not isinstance(c, TextClause) else (1 + c.negate, -len(c.needle))
+            ),
+        )
+        for clause in ordered:
+            candidates = self._filter(clause, candidates)
+            if not candidates:
+                break
+        return list(candidates)
+
+    def _filter(self, clause: Clause, candidates: Sequence[int]) -> list[int]:
+        records = self.records
+        if isinstance(clause, FlagClause):
+            test = FLAGS[clause.name]
+            return [i for i in candidates if test(records[i]) != clause.negate]
+        if isinstance(clause, NumberClause):
+            name, low, high = clause.field, clause.low, clause.high
+            keep = []
+            for i in candidates:
+                value = getattr(records[i], name)
+                if name == "jcr_quartile" and value is not None:
+                    value = int(value[1:])
+                inside = (
+                    value is not None
+                    and (low is None or value >= low)
+                    and (high is None or value <= high)
+                )
+                if inside != clause.negate:
+                    keep.append(i)
+            return keep
+        needle, negate = clause.needle, clause.negate
+        if clause.field == "doi":
+            doi = self._doi
+            return [i for i in candidates if (needle in doi[i]) != negate]
+        if clause.field is not None:
+            hay = self._fields[clause.field]
+            return [i for i in candidates if (needle in hay[i]) != negate]
+        meta, abstract = self._meta, self._fields["abstract"]
+        return [i for i in candidates if (needle in meta[i] or needle in abstract[i]) != negate]
+
+    def score(self, position: int, query: Query) -> float:
+        """Relevance of a matching record: title hits weigh most, then authors, then the rest."""
+        total = 0.0
+        fields = self._fields
+        for clause in query.positive_text:
+            needle = clause.needle
+            if clause.field == "doi":
+                total += 10 if self._doi[position] == needle else 3
+                continue
+            if needle in fields["title"][position]:
+                total += 4 + (2 if fields["title"][position].startswith(needle) else 0)
+            if needle in fields["authors"][position]:
+                total += 3
+            if needle in fields["journal"][position] or needle in fields["keywords"][position]:
+                total += 1
+            if needle in fields["abstract"][position]:
+                total += 0.5
+        return total
+
+
+SORT_KEYS = ("relevance", "year", "citations", "impact", "title", "added")
+"""Orders the results can be shown in."""
+
+
+def sort_positions(
+    index: SearchIndex,
+    positions: Sequence[int],
+    by: str = "relevance",
+    query: Query | None = None,
+    reverse: bool = False,
+) -> list[int]:
+    """Order result positions. Records without the sort value go last either way."""
+    records = index.records
+    if by == "relevance":
+        if query is None or not query.positive_text:
+            ordered = list(positions)
+        else:
+            ordered = sorted(
+                positions,
+                key=lambda i: (
+                    -index.score(i, query),
+                    -(records[i].citation_count or 0),
+                    -(records[i].year or 0),
+                ),
+            )
+        return ordered[::-1] if reverse else ordered
+    if by == "title":
+        present = [i for i in positions if records[i].title]
+        missing = [i for i in positions if not records[i].title]
+        present.sort(key=lambda i: fold(records[i].title or ""), reverse=reverse)
+        return present + missing
+    attribute = {
+        "year": "year",
+        "citations": "citation_count",
+        "impact": "impact_factor",
+        "added": "added",
+    }[by]
+    present = [i for i in positions if getattr(records[i], attribute) is not None]
+    missing = [i for i in positions if getattr(records[i], attribute) is None]
+    if by == "year":
+        # Within a year, the full date orders the months and days.
+        def key(i: int) -> object:
+            return (records[i].year, records[i].date or "")
+    else:
+
+        def key(i: int) -> object:
+            return getattr(records[i], attribute)
+
+    # Newest, most cited and highest impact first is what people look for; reverse flips it.
+    present.sort(key=key, reverse=not reverse)  # type: ignore[arg-type]
+    return present + missing

@@ -1,0 +1,524 @@
+"""The library: records kept in TinyDB. The only module that imports tinydb.
+
+Durability is this module's job, because TinyDB's own JSONStorage overwrites
+the file in place (a kill mid-write corrupts it) and has no locking (two
+processes lose each other's changes). Here:
+
+* every write goes to a temporary file that is fsynced and renamed over the
+  library (`AtomicJSONStorage`), so a crash leaves the old or the new library;
+* every change runs as one transaction under a file lock, re-reading the
+  library first, so concurrent refdeck processes never lose each other's work;
+* a batch of changes (a whole import) is written once;
+* a file that is not a refdeck library is refused and never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.storages import MemoryStorage, Storage
+
+from tui.identity import Matcher, merge, record_id
+from tui.models import Record
+from tui.normalize import doi_key, fold
+
+SCHEMA_VERSION = 1
+"""Version of the library's layout; `meta` records it so later versions can migrate."""
+APP_NAME = "refdeck"
+LOCK_TIMEOUT = 10.0
+"""Seconds a write waits for another refdeck process before saying the library is busy."""
+
+_RECORDS, _JOURNALS, _META = "records", "journals", "meta"
+_TEMP_PREFIX = ".refdeck-tmp-"
+
+Tables = dict[str, dict[str, Any]]
+
+
+class LibraryError(Exception):
+    """A problem with the library file, worded for the user."""
+
+
+class InvalidLibrary(LibraryError):
+    """The file exists but is not a refdeck library; it is left untouched."""
+
+
+class LibraryBusy(LibraryError):
+    """Another process held the library's lock for too long."""
+
+
+def default_library_path() -> Path:
+    """The library used when neither `--db` nor `REFDECK_DB` names one."""
+    from platformdirs import user_data_path  # deferred: only needed for the default
+
+    return user_data_path(APP_NAME, appauthor=False) / "library.json"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _validate(tables: Any, path: Path) -> Tables:
+    """Check the shape of a library read from disk; raise `InvalidLibrary` when it is wrong."""
+    if not isinstance(tables, dict):
+        raise InvalidLibrary(f"{path} is not a refdeck library: its top level is not an object")
+    for name, table in tables.items():
+        if not isinstance(table, dict) or not all(isinstance(d, dict) for d in table.values()):
+            raise InvalidLibrary(f"{path} is not a refdeck library: table {name!r} is malformed")
+    meta = tables.get(_META)
+    info = next(iter(meta.values()), None) if meta else None
+    if not info or info.get("schema") != APP_NAME:
+        raise InvalidLibrary(
+            f"{path} is not a refdeck library (it has no refdeck meta table); refusing to change it"
+        )
+    version = info.get("version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise InvalidLibrary(
+            f"{path} was written by a newer refdeck (library version {version}); "
+            f"this one reads version {SCHEMA_VERSION}. Upgrade refdeck to open it"
+        )
+    return tables
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that never leaves a half-written file.
+
+    Reads are cached until the file changes on disk (so TinyDB's read-per-call
+    habit costs nothing), and writes inside `batch()` are collected and written
+    once when the batch ends.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: Tables | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self._batching = False
+        self._dirty = False
+        self.generation = 0
+        """Incremented whenever the data changes, so callers can cache derived views."""
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    def read(self) -> Tables | None:
+        """Return the library's tables, re-reading the file only when it changed."""
+        if self._batching and self._cache is not None:
+            return self._cache
+        signature = self._stat()
+        if self._cache is not None and signature == self._signature:
+            return self._cache
+        if signature is None or signature[1] == 0:
+            tables = None  # no file yet, or an empty one: a new library
+        else:
+            try:
+                data = self.path.read_bytes()
+                tables = _validate(orjson.loads(data), self.path)
+            except orjson.JSONDecodeError as error:
+                raise InvalidLibrary(
+                    f"{self.path} is not a refdeck library: invalid JSON "
+                    f"(line {error.lineno}, column {error.colno}: {error.msg}); "
+                    "refusing to change it"
+                ) from error
+            except OSError as error:
+                raise LibraryError(f"cannot read {self.path}: {error.strerror}") from error
+        self._cache, self._signature = tables, signature
+        self.generation += 1
+        return tables
+
+    def write(self, data: Tables) -> None:
+        """Keep the new state; write it now, or when the current batch ends."""
+        self._cache = data
+        self.generation += 1
+        if self._batching:
+            self._dirty = True
+        else:
+            self._flush()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Collect every write inside the block into one atomic file write.
+
+        The batch starts from the newest state on disk: another process may
+        have written since we last looked.
+        """
+        self.read()
+        self._batching, self._dirty = True, False
+        try:
+            yield
+            if self._dirty:
+                self._flush()
+        except BaseException:
+            self.invalidate()  # the cached tables may hold half-applied changes
+            raise
+        finally:
+            self._batching, self._dirty = False, False
+
+    def invalidate(self) -> None:
+        """Forget the cached tables; the next read comes from disk."""
+        self._cache, self._signature = None, None
+        self.generation += 1
+
+    def _flush(self) -> None:
+        assert self._cache is not None
+        payload = orjson.dumps(self._cache)
+        try:
+            self._signature = atomic_write(self.path, payload)
+        except OSError:
+            self.invalidate()
+            raise
+
+    def close(self) -> None:
+        """Nothing to release: files are opened only while reading or writing."""
+
+
+def atomic_write(path: Path, payload: bytes) -> tuple[int, int, int]:
+    """Replace `path` with `payload` so that a crash leaves either the old or the new file.
+
+    Writes a temporary file in the same directory, fsyncs it, renames it over
+    `path` and fsyncs the directory. Returns the new file's stat signature.
+    """
+    directory = path.parent
+    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(directory)
+    stat = os.stat(path)
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+class _MemoryStorage(MemoryStorage):
+    """TinyDB's memory storage with the batch interface of `AtomicJSONStorage`."""
+
+    generation = 0
+
+    def write(self, data: Tables) -> None:
+        super().write(data)
+        self.generation += 1
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        yield
+
+    def invalidate(self) -> None:
+        """Memory is never stale."""
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What an import did to the library."""
+
+    added: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    """Ids of records that were already in the library exactly as imported."""
+
+
+class RecordStore:
+    """The record library. Screens and commands get one passed in; nothing else opens TinyDB.
+
+    Safe to call from worker threads: TinyDB is not thread-safe, so every call
+    holds a lock.
+    """
+
+    def __init__(
+        self,
+        storage: AtomicJSONStorage | _MemoryStorage,
+        path: Path | None,
+        *,
+        clock: Callable[[], str] = _now,
+    ) -> None:
+        self._storage = storage
+        self.path = path
+        """The library file, or None for an in-memory library."""
+        self._clock = clock
+        self._thread_lock = threading.RLock()
+        self._file_lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT) if path else None
+        self._records: list[Record] | None = None
+        self._generation = -1
+
+    # -- opening ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Callable[[], str] = _now) -> RecordStore:
+        """Open (or prepare to create) the library at `path`.
+
+        Raises `InvalidLibrary` when the file exists but is not a refdeck
+        library, and `LibraryError` when it cannot be read.
+        """
+        path = Path(path).expanduser().absolute()
+        if path.is_dir():
+            raise LibraryError(f"{path} is a directory, not a library file")
+        store = cls(AtomicJSONStorage(path), path, clock=clock)
+        store._storage.read()  # validate now, not at the first command
+        store._remove_stale_temp_files()
+        return store
+
+    @classmethod
+    def in_memory(
+        cls, records: Iterable[Record] = (), *, clock: Callable[[], str] = _now
+    ) -> RecordStore:
+        """A library that lives only in memory (for browsing files, and for tests)."""
+        store = cls(_MemoryStorage(), None, clock=clock)
+        records = list(records)
+        if records:
+            store.upsert(records)
+        return store
+
+    def _remove_stale_temp_files(self) -> None:
+        """Delete temp files left by a process killed mid-write (only while holding the lock)."""
+        assert self.path is not None and self._file_lock is not None
+        try:
+            with self._file_lock.acquire(timeout=0):
+                for leftover in self.path.parent.glob(f"{_TEMP_PREFIX}*"):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+        except (Timeout, OSError):
+            pass  # another process is writing; it will clean up after itself
+
+    # -- transactions ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[TinyDB]:
+        """Run changes against the newest library, as one locked, atomic write."""
+        with self._thread_lock, self._locked():
+            # No explicit re-read: the storage re-reads whenever the file's inode,
+            # size or mtime changed, and every atomic write makes a new inode.
+            db = TinyDB(storage=lambda: self._storage)
+            try:
+                with self._storage.batch():
+                    if not db.table(_META).all():
+                        db.table(_META).insert(
+                            {
+                                "schema": APP_NAME,
+                                "version": SCHEMA_VERSION,
+                                "created": self._clock(),
+                            }
+                        )
+                    yield db
+            except OSError as error:
+                raise LibraryError(
+                    f"cannot write the library {self.path}: {error.strerror or error}; "
+                    "it is unchanged"
+                ) from error
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._file_lock is None:
+            yield
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            with self._file_lock:
+                yield
+        except Timeout as error:
+            raise LibraryBusy(
+                f"the library {self.path} is busy: another refdeck process has been "
+                f"writing it for over {LOCK_TIMEOUT:.0f} s; try again when it has finished"
+            ) from error
+        except PermissionError as error:
+            raise LibraryError(f"cannot write the library {self.path}: {error.strerror}") from error
+
+    def _tables(self) -> Tables:
+        with self._thread_lock:
+            return self._storage.read() or {}
+
+    # -- reading ---------------------------------------------------------
+
+    def all(self) -> list[Record]:
+        """Every record, in the order they were added. Cached until the library changes."""
+        with self._thread_lock:
+            tables = self._tables()
+            if self._records is None or self._generation != self._storage.generation:
+                docs = tables.get(_RECORDS, {})
+                self._records = [Record.from_doc(doc) for doc in docs.values()]
+                self._generation = self._storage.generation
+            return list(self._records)
+
+    def count(self) -> int:
+        """How many records the library holds."""
+        return len(self._tables().get(_RECORDS, {}))
+
+    def get(self, key: str) -> Record | None:
+        """Find a record by its id or its DOI (any spelling `normalize_doi` accepts)."""
+        from tui.normalize import InvalidDOI, normalize_doi
+
+        records = self.all()
+        for record in records:
+            if record.id == key:
+                return record
+        try:
+            doi = normalize_doi(key)
+        except InvalidDOI:
+            return None
+        if doi is None:
+            return None
+        wanted = doi_key(doi)
+        return next((r for r in records if r.doi and doi_key(r.doi) == wanted), None)
+
+    def journal_description(self, name: str | None) -> str | None:
+        """The description of a journal, stored once for all its records."""
+        if not name:
+            return None
+        key = fold(name)
+        for entry in self._tables().get(_JOURNALS, {}).values():
+            if entry.get("key") == key:
+                return entry.get("description")
+        return None
+
+    def journals(self) -> dict[str, str]:
+        """Every stored journal description, by journal name."""
+        return {
+            entry["name"]: entry["description"]
+            for entry in self._tables().get(_JOURNALS, {}).values()
+            if "name" in entry and "description" in entry
+        }
+
+    def schema_version(self) -> int:
+        """The layout version recorded in the library's meta table."""
+        meta = self._tables().get(_META, {})
+        info = next(iter(meta.values()), {})
+        return int(info.get("version", SCHEMA_VERSION))
+
+    # -- writing ---------------------------------------------------------
+
+    def upsert(
+        self, records: Sequence[Record], journals: Mapping[str, str] | None = None
+    ) -> UpsertResult:
+        """Import records: new ones are added, known ones merged. One write for all.
+
+        A record matches a stored one by DOI, or by title, year and first author
+        when one of them has no DOI (see `tui.identity`). Records within the
+        batch are matched against each other too.
+        """
+        result = UpsertResult()
+        with self._transaction() as db:
+            table = db.table(_RECORDS)
+            doc_ids = {
+                doc["id"]: int(doc_id) for doc_id, doc in self._tables().get(_RECORDS, {}).items()
+            }
+            stored = {record.id: record for record in self.all()}
+            matcher = Matcher(stored.values())
+            taken = set(stored)
+            pending: dict[str, Record] = {}
+            now = self._clock()
+            for incoming in records:
+                incoming = incoming.with_changes(
+                    source=tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
+                )
+                found = matcher.find(incoming)
+                if found is None:
+                    new_id = record_id(incoming, taken)
+                    taken.add(new_id)
+                    record = incoming.with_changes(id=new_id, added=incoming.added or now)
+                    pending[new_id] = record
+                    matcher.add(record)
+                    result.added.append(new_id)
+                    continue
+                current = pending.get(found) or stored[found]
+                combined = merge(current, _without_user_fields(incoming))
+                if combined == current:
+                    if found not in result.added and found not in result.merged:
+                        result.unchanged.append(found)
+                    continue
+                pending[found] = combined
+                matcher.add(combined)
+                if found not in result.added and found not in result.merged:
+                    result.merged.append(found)
+                    if found in result.unchanged:
+                        result.unchanged.remove(found)
+            replacements = {i: pending[i].to_doc() for i in pending if i in stored}
+            inserts = [pending[i].to_doc() for i in pending if i not in stored]
+            if replacements:
+                # One table update for all merged records, not one per record.
+                table.update(
+                    _replace_by_id(replacements), doc_ids=[doc_ids[i] for i in replacements]
+                )
+            if inserts:
+                table.insert_multiple(inserts)
+            if journals:
+                self._store_journals(db, journals)
+        return result
+
+    def _store_journals(self, db: TinyDB, journals: Mapping[str, str]) -> None:
+        table = db.table(_JOURNALS)
+        known = {doc.get("key"): doc.doc_id for doc in table.all()}
+        for name, description in journals.items():
+            key = fold(name)
+            doc = {"key": key, "name": name, "description": description}
+            if key in known:
+                table.update(doc, doc_ids=[known[key]])
+            else:
+                table.insert(doc)
+                known[key] = -1
+
+    def update(self, record_id_: str, **changes: Any) -> Record:
+        """Change fields of one stored record (tags, note, mark...) and save it."""
+        with self._transaction() as db:
+            table = db.table(_RECORDS)
+            docs = [doc for doc in table.all() if doc.get("id") == record_id_]
+            if not docs:
+                raise KeyError(record_id_)
+            record = Record.from_doc(docs[0]).with_changes(**changes)
+            table.update(_replace_by_id({record.id: record.to_doc()}), doc_ids=[docs[0].doc_id])
+        return record
+
+
+def _stamp(source: Any, when: str) -> Any:
+    from tui.models import Source
+
+    return Source(format=source.format, file=source.file, imported=when)
+
+
+def _without_user_fields(record: Record) -> Record:
+    """An imported record never sets what only the user sets."""
+    return record.with_changes(tags=(), note=None, marked=False, added=None)
+
+
+def _replace_by_id(
+    replacements: Mapping[str, dict[str, Any]],
+) -> Callable[[dict[str, Any]], None]:
+    """A TinyDB update that replaces each document whole, by its record id."""
+
+    def transform(doc: dict[str, Any]) -> None:
+        new_doc = replacements[doc["id"]]
+        doc.clear()
+        doc.update(new_doc)
+
+    return transform
