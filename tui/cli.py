@@ -388,10 +388,7 @@ def cmd_browse(args: argparse.Namespace) -> int:
     library; with `--db` or `REFDECK_DB`, they are imported into it first.
     """
     path, named = library_path(args.db)
-    if args.paths and not named:
-        store = RecordStore.in_memory()
-    else:
-        store = RecordStore.open(path)
+    store = RecordStore.in_memory() if args.paths and not named else RecordStore.open(path)
     if args.paths:
         report = import_paths(store, args.paths)
         for issue in report.issues:

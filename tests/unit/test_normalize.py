@@ -127,7 +127,8 @@ def test_html_abstract_becomes_clean_text() -> None:
 def test_jats_abstract_becomes_clean_text() -> None:
     """Crossref's JATS markup is removed too."""
     text = clean_html_block(
-        "<jats:title>Abstract</jats:title><jats:p>Cells <jats:italic>in vitro</jats:italic>.</jats:p>"
+        "<jats:title>Abstract</jats:title>"
+        "<jats:p>Cells <jats:italic>in vitro</jats:italic>.</jats:p>"
     )
     assert text == "Abstract\n\nCells in vitro."
 
