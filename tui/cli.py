@@ -394,11 +394,15 @@ def cmd_browse(args: argparse.Namespace) -> int:
         for issue in report.issues:
             if issue.severity == "error":
                 sys.stderr.write(strip_controls(str(issue)) + "\n")
-    records = store.all()
-    # The interactive browser arrives with the TUI; until then, list the library.
-    print_table(records, sys.stdout)
-    sys.stderr.write(f"{len(records)} records\n")
-    return EXIT_OK
+    if not sys.stdout.isatty() or args.list:
+        # Not a terminal (a pipe, a script): print the library instead of drawing it.
+        print_table(store.all(), sys.stdout)
+        return EXIT_OK
+    from tui.app import BibApp  # deferred: Textual is only needed for the browser
+    from tui.config import load_config
+
+    config, problems = load_config()
+    return BibApp(store, config, problems, initial_query=args.query or "").run() or EXIT_OK
 
 
 # ---------------------------------------------------------------------------
@@ -426,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     browse = commands.add_parser("browse", parents=[db], help="open the browser (the default)")
     browse.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to browse")
+    browse.add_argument("--query", "-q", metavar="QUERY", help="start with this search")
+    browse.add_argument(
+        "--list", action="store_true", help="print the records instead of opening the browser"
+    )
     browse.set_defaults(handler=cmd_browse)
 
     imp = commands.add_parser("import", parents=[db], help="import files into the library")

@@ -374,6 +374,11 @@ _PARTICLES = frozenset(
         "zu",
         "vom",
         "zum",
+        "ó",
+        "ní",
+        "uí",
+        "mac",
+        "ben",
         "d'",
         "l'",
         "al",
@@ -383,6 +388,15 @@ _PARTICLES = frozenset(
     ]
 )
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"})
+
+
+_GROUP_WORDS = frozenset(
+    {
+        "association", "collaboration", "collaborative", "committee", "consortium", "council",
+        "group", "initiative", "institute", "investigators", "network", "organisation",
+        "organization", "project", "society", "team", "working",
+    }
+)  # fmt: skip
 
 
 def parse_person(value: str) -> Author | None:
@@ -405,6 +419,8 @@ def parse_person(value: str) -> Author | None:
         given = ", ".join(part for part in parts[1:] if part)
         return Author(family=family or None, given=given or None)
     words = text.split(" ")
+    if len(words) > 1 and not _GROUP_WORDS.isdisjoint(fold(word) for word in words):
+        return Author(literal=text)  # "The ENCODE Project Consortium" is not a person
     suffix = None
     if len(words) > 1 and words[-1].lower() in _SUFFIXES:
         suffix = words.pop()

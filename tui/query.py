@@ -31,6 +31,27 @@ from dataclasses import dataclass, field
 from tui.models import Record
 from tui.normalize import fold
 
+QUERY_SYNTAX = (
+    ("leukemia relapse", "every word, anywhere: title, authors, journal, keywords, DOI, abstract"),
+    ("leuk", "words match from their start, ignoring case and accents (nunez finds Núñez)"),
+    ('"acute lymphoblastic"', "a phrase"),
+    ("-mouse", "leave out records with this word (works with fields too: -a:smith)"),
+    ("author:smith  a:smith", "in the authors"),
+    ("title:relapse  t:relapse", "in the title"),
+    ("journal:blood  j:blood", "in the journal"),
+    ("doi:10.1016", "in the DOI (a pasted DOI or DOI URL works too)"),
+    ("kw:genomics", "in the keywords"),
+    ("abstract:cohort  ab:cohort", "in the abstract"),
+    ("tag:to-read", "in your tags"),
+    ("year:2021  year:2018..2022  year:>=2020", "publication year: exact, range, comparison"),
+    ("q:Q1  q:<=Q2", "JCR quartile"),
+    ("if:>10", "journal impact factor"),
+    ("cites:>=100", "citation count"),
+    ("is:oa  is:marked", "open access; marked"),
+    ("has:doi  has:abstract  has:pdf  has:if", "has a DOI, abstract, PDF link, impact factor"),
+)
+"""The query language, as shown on the help screen and in the README."""
+
 TEXT_FIELDS = {
     "author": "authors",
     "authors": "authors",
@@ -133,6 +154,26 @@ class Query:
     def is_empty(self) -> bool:
         """True when the query selects every record."""
         return not self.clauses
+
+    def narrows(self, previous: Query) -> bool:
+        """True when every record this query matches also matches `previous`.
+
+        Then the search can start from the previous results, which keeps typing
+        fast: `leuk` -> `leuke` only narrows. Conservative: only plain, positive
+        text clauses of `previous` are recognized as implied.
+        """
+        for old in previous.clauses:
+            if not isinstance(old, TextClause) or old.negate:
+                return False
+            if not any(
+                isinstance(new, TextClause)
+                and not new.negate
+                and new.field == old.field
+                and new.needle.startswith(old.needle)
+                for new in self.clauses
+            ):
+                return False
+        return True
 
     @property
     def positive_text(self) -> tuple[TextClause, ...]:
@@ -372,3 +413,40 @@ def sort_positions(
     # Newest, most cited and highest impact first is what people look for; reverse flips it.
     present.sort(key=key, reverse=not reverse)  # type: ignore[arg-type]
     return present + missing
+
+
+def highlight_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of `text` where a needle's words start a word, for highlighting.
+
+    Needles are in haystack form (`" leuk"`, `" acute lymph"`); each of their
+    words is highlighted wherever it starts a word of `text`, ignoring case and
+    accents.
+    """
+    words = {word for needle in needles for word in needle.split()}
+    if not words or not text:
+        return []
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = fold(char) if not char.isascii() else char.lower()
+        piece = piece if piece.isalnum() or not piece else " "
+        for folded_char in piece:
+            folded.append(folded_char)
+            origin.append(index)
+    haystack_text = "".join(folded)
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        start = haystack_text.find(word)
+        while start != -1:
+            if start == 0 or not haystack_text[start - 1].isalnum():
+                end = start + len(word) - 1
+                spans.append((origin[start], origin[end] + 1))
+            start = haystack_text.find(word, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

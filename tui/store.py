@@ -488,6 +488,27 @@ class RecordStore:
                 table.insert(doc)
                 known[key] = -1
 
+    def set_marked(self, ids: Iterable[str], marked: bool) -> None:
+        """Mark or unmark records, in one write."""
+        wanted = set(ids)
+        with self._transaction() as db:
+            table = db.table(_RECORDS)
+            doc_ids = [
+                int(doc_id)
+                for doc_id, doc in self._tables().get(_RECORDS, {}).items()
+                if doc.get("id") in wanted and bool(doc.get("marked")) != marked
+            ]
+            if not doc_ids:
+                return
+
+            def transform(doc: dict[str, Any]) -> None:
+                if marked:
+                    doc["marked"] = True
+                else:
+                    doc.pop("marked", None)
+
+            table.update(transform, doc_ids=doc_ids)
+
     def update(self, record_id_: str, **changes: Any) -> Record:
         """Change fields of one stored record (tags, note, mark...) and save it."""
         with self._transaction() as db:

@@ -1,0 +1,325 @@
+"""The browser's behaviour, key by key, through Textual's Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from tests.ui.conftest import HOSTILE_TITLES, aggregator_store, hostile_store
+from tui.app import BibApp
+from tui.config import load_config
+from tui.screens import HelpScreen, RecordDetailScreen, RecordListScreen
+from tui.widgets import RecordTable, RecordView
+
+
+async def ready(pilot: Pilot[int]) -> RecordListScreen:
+    """Wait for the library to load into the list screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordListScreen)
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+def status(screen: RecordListScreen) -> str:
+    """The count/sort line."""
+    return str(screen.query_one("#status", Static).render())
+
+
+def shown_titles(screen: RecordListScreen) -> list[str | None]:
+    """Titles of the shown records, in order."""
+    return [screen.records[i].title for i in screen.rows]
+
+
+def table_lines(screen: RecordListScreen) -> list[str]:
+    """The table as text, as drawn on screen."""
+    table = screen.query_one(RecordTable)
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_list_shows_count_and_rows(app: BibApp) -> None:
+    """Every record is listed with the count."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert status(screen).startswith("8 of 8 records")
+        lines = table_lines(screen)
+        assert "Year" in lines[0] and "Title" in lines[0]
+        assert any("Adomako et al." in line and "12.8 Q1" in line for line in lines)
+
+
+async def test_search_as_you_type(app: BibApp) -> None:
+    """Each key filters the list; the count follows."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"leuk")
+        assert status(screen).startswith("2 of 8")
+        await pilot.press(*" -german")
+        assert shown_titles(screen) == [
+            "Acute lymphoblastic leukemia relapse: biomarkers, hopes, and challenges."
+        ]
+        for _ in " -german":
+            await pilot.press("backspace")
+        assert status(screen).startswith("2 of 8")
+
+
+async def test_fielded_and_metric_queries(app: BibApp) -> None:
+    """a:, year ranges, q:, if:, is:oa and has:doi all filter."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        search = screen.query_one(Input)
+        cases = {
+            "a:adomako": 1,
+            "a:nunez": 1,
+            "year:2021..2023": 3,
+            "q:Q1": 4,
+            "if:>10": 3,
+            "is:oa": 4,
+            "-has:doi": 1,
+            '"synthetic example"': 3,
+        }
+        for query, count in cases.items():
+            search.value = query
+            await pilot.pause()
+            assert status(screen).startswith(f"{count} of 8"), (query, status(screen))
+
+
+async def test_bad_query_shows_the_error(app: BibApp) -> None:
+    """A query that cannot be read says why in the status line."""
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one(Input).value = "year:abc"
+        await pilot.pause()
+        assert "cannot read 'abc'" in status(screen)
+
+
+async def test_matching_words_are_highlighted(app: BibApp) -> None:
+    """The table knows the words to highlight."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one(Input).value = "leuk"
+        await pilot.pause()
+        table = screen.query_one(RecordTable)
+        strip = table.render_line(1)
+        styles = {segment.text: segment.style for segment in strip if segment.text.strip()}
+        highlighted = [text for text, style in styles.items() if style and style.underline]
+        assert any(text.lower().startswith("leuk") for text in highlighted)
+
+
+async def test_sort_cycles_and_reverses(app: BibApp) -> None:
+    """s cycles relevance -> year -> citations..., S reverses; shown in the status."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("s")
+        assert "sorted by year ↓" in status(screen)
+        years = [screen.records[i].year for i in screen.rows]
+        assert years == sorted(years, reverse=True)
+        await pilot.press("S")
+        assert "sorted by year ↑" in status(screen)
+        years = [screen.records[i].year for i in screen.rows]
+        assert years == sorted(years)
+        await pilot.press("s")
+        assert "sorted by citations ↑" in status(screen)
+        await pilot.press("S", "s", "s", "s", "s")
+        assert "sorted by relevance" in status(screen)
+
+
+async def test_movement_keys(app: BibApp) -> None:
+    """j/k, arrows, g/G, PgDn/PgUp, Ctrl+D/Ctrl+U move the cursor."""
+    async with app.run_test(size=(80, 12)) as pilot:
+        screen = await ready(pilot)
+        table = screen.query_one(RecordTable)
+        await pilot.press("j", "j")
+        assert table.cursor == 2
+        await pilot.press("k")
+        assert table.cursor == 1
+        await pilot.press("down", "up", "up")
+        assert table.cursor == 0
+        await pilot.press("G")
+        assert table.cursor == 7
+        await pilot.press("g")
+        assert table.cursor == 0
+        await pilot.press("end")
+        assert table.cursor == 7
+        await pilot.press("home", "pagedown")
+        assert table.cursor > 1
+        await pilot.press("pageup")
+        assert table.cursor == 0
+        await pilot.press("ctrl+d")
+        half = table.cursor
+        assert half >= 1
+        await pilot.press("ctrl+u")
+        assert table.cursor == 0
+
+
+async def test_marks_toggle_all_clear_and_persist(app: BibApp) -> None:
+    """Space marks and moves on, * marks all shown, u clears; the library keeps marks."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("space")
+        first = screen.records[screen.rows[0]].id
+        assert screen.marked == {first}
+        assert screen.query_one(RecordTable).cursor == 1
+        assert "1 marked" in status(screen)
+        await screen.workers.wait_for_complete()
+        assert app.store.get(first).marked  # type: ignore[union-attr]
+        assert "●" in table_lines(screen)[1]
+        screen.query_one(Input).value = "q:Q1"
+        await pilot.pause()
+        await pilot.press("escape", "asterisk")
+        assert len(screen.marked) == 4  # the first was marked already
+        await pilot.press("u")
+        assert screen.marked == set()
+        await screen.workers.wait_for_complete()
+        assert not any(record.marked for record in app.store.all())
+
+
+async def test_search_focus_and_escape(app: BibApp) -> None:
+    """/ jumps to the search line, Esc returns to the list with the search kept."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert isinstance(app.focused, RecordTable)
+        await pilot.press("slash", *"sepsis")
+        await pilot.press("escape")
+        assert isinstance(app.focused, RecordTable)
+        assert status(screen).startswith("1 of 8")
+        await pilot.press("slash", "enter")
+        assert isinstance(app.focused, RecordTable)
+
+
+async def test_open_detail_next_previous_and_back(app: BibApp) -> None:
+    """Enter opens the detail screen; n/p walk the results; Esc returns with the cursor moved."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("s")  # by year: a known order
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, RecordDetailScreen)
+        view = detail.query_one(RecordView)
+        assert view.record is not None and view.record.year == 2025
+        await pilot.press("n")
+        await pilot.pause()
+        assert detail.record.year == 2024
+        await pilot.press("n", "p", "n", "n")
+        await pilot.pause()
+        assert detail.row == 3
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.query_one(RecordTable).cursor == 3
+        assert "sorted by year" in status(screen)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_detail_shows_every_field(app: BibApp) -> None:
+    """Title, authors, journal, metrics, DOI link, abstract and the journal's description."""
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one(Input).value = "a:adomako"
+        await pilot.pause()
+        await pilot.press("escape", "enter")
+        await pilot.pause()
+        detail = app.screen
+        text = " ".join(str(w.render()) for w in detail.query("Static, Label"))
+        for expected in (
+            "Acute lymphoblastic leukemia relapse",
+            "Joseph Adomako; Karina E Jiménez-Camacho",
+            "Trends in molecular medicine",
+            "impact factor 12.8",
+            "JCR Q1 in BIOCHEMISTRY & MOLECULAR BIOLOGY",
+            "10.1016/j.molmed.2025.04.005",
+            "most common pediatric malignancy",
+            "sample_records/aggregator/000_b11f5d7b0448d0c6.txt (aggregator, 2026-01-02)",
+        ):
+            assert expected in text, expected
+        doi_label = next(w for w in detail.query("Label") if "10.1016" in str(w.render()))
+        spans = doi_label.render().spans  # type: ignore[attr-defined]
+        assert any("https://doi.org/10.1016/j.molmed.2025.04.005" in str(s.style) for s in spans)
+        await pilot.press("d")
+        await pilot.pause()
+        description = str(detail.query_one("#journal-description", Static).render())
+        assert description.startswith("Trends in Molecular Medicine (TMM) aims")
+
+
+async def test_help_screen_lists_keys_and_syntax(app: BibApp) -> None:
+    """? opens help with every binding and the query syntax; Esc closes it."""
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordListScreen)
+
+
+async def test_quit_key(app: BibApp) -> None:
+    """q on the list quits."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+
+
+async def test_hostile_record_text_shows_literally_everywhere() -> None:
+    """Markup in titles, authors, journals and abstracts is never parsed, styled or run."""
+    app = BibApp(hostile_store())
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await ready(pilot)
+        lines = "\n".join(table_lines(screen))
+        for title in HOSTILE_TITLES:
+            assert title[:30] in lines, title
+        for row in range(len(HOSTILE_TITLES)):
+            screen.query_one(RecordTable).move_to(row)
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = app.screen
+            assert isinstance(detail, RecordDetailScreen)
+            title = str(detail.query_one("#title", Static).render())
+            assert title == detail.record.title
+            assert "[b]Evil" in str(detail.query_one("#authors", Static).render())
+            assert "[link=https://evil.example]a link[/link]" in str(
+                detail.query_one("#abstract", Static).render()
+            )
+            await pilot.press("escape")
+            await pilot.pause()
+        assert app.is_running  # [@click=app.quit] did nothing
+
+
+async def test_config_keymap_theme_and_bad_config(tmp_path: Path) -> None:
+    """Keys rebind by id, the theme applies, and a bad setting is a message, not a crash."""
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('theme = "nord"\nbogus = 1\n[keys]\ncycle-sort = "o"\nnot-an-id = "x"\n')
+    config, problems = load_config(config_file)
+    app = BibApp(aggregator_store(), config, problems)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert app.theme == "nord"
+        await pilot.press("o")
+        assert "sorted by year" in status(screen)
+        messages = [n.message for n in app._notifications]
+        assert any("unknown setting 'bogus'" in m for m in messages)
+        assert any("unknown binding id 'not-an-id'" in m for m in messages)
+
+
+async def test_broken_config_file_uses_defaults(tmp_path: Path) -> None:
+    """Invalid TOML: defaults and a message naming the file."""
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("theme = = nord")
+    config, problems = load_config(config_file)
+    assert problems and str(config_file) in problems[0]
+    app = BibApp(aggregator_store(), config, problems)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert app.theme == "textual-dark"

@@ -1,0 +1,223 @@
+"""Every key binding of the browser, in one place, each with an id and a description.
+
+Screens take their `BINDINGS` from here; the help screen, the command palette,
+`refdeck --bindings` and the README's key table are all made from these lists,
+so a key and its documentation cannot drift apart. Users rebind keys by id in
+the config file's `[keys]` table.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS = [
+    Binding(
+        "question_mark,f1",
+        "app.help",
+        "Help",
+        id="help",
+        tooltip="Show every key and the query syntax.",
+    ),
+    Binding("ctrl+q", "app.quit", "Quit", id="quit", show=False, tooltip="Leave refdeck."),
+]
+"""Keys that work on every screen."""
+
+LIST_BINDINGS = [
+    Binding("slash", "focus_search", "Search", id="search", tooltip="Jump to the search line."),
+    Binding("enter", "open_record", "Open", id="open-record", tooltip="Show the record's details."),
+    Binding(
+        "space", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark or unmark this record."
+    ),
+    Binding(
+        "asterisk",
+        "mark_all",
+        "Mark all",
+        id="mark-all",
+        show=False,
+        tooltip="Mark every record shown.",
+    ),
+    Binding(
+        "u",
+        "clear_marks",
+        "Clear marks",
+        id="clear-marks",
+        show=False,
+        tooltip="Unmark every record.",
+    ),
+    Binding(
+        "s",
+        "cycle_sort",
+        "Sort",
+        id="cycle-sort",
+        tooltip="Sort by the next key: relevance, year, citations...",
+    ),
+    Binding(
+        "S",
+        "reverse_sort",
+        "Reverse",
+        id="reverse-sort",
+        show=False,
+        tooltip="Reverse the sort order.",
+    ),
+    Binding("q", "app.quit", "Quit", id="quit-list", tooltip="Leave refdeck."),
+]
+"""Keys of the record list."""
+
+TABLE_BINDINGS = [
+    Binding("down,j", "cursor_down", "Down", id="cursor-down", show=False, tooltip="Next record."),
+    Binding("up,k", "cursor_up", "Up", id="cursor-up", show=False, tooltip="Previous record."),
+    Binding(
+        "g,home", "cursor_first", "First", id="cursor-first", show=False, tooltip="First record."
+    ),
+    Binding("G,end", "cursor_last", "Last", id="cursor-last", show=False, tooltip="Last record."),
+    Binding(
+        "pagedown", "page_down", "Page down", id="page-down", show=False, tooltip="One screen down."
+    ),
+    Binding("pageup", "page_up", "Page up", id="page-up", show=False, tooltip="One screen up."),
+    Binding(
+        "ctrl+d",
+        "half_page_down",
+        "Half page down",
+        id="half-page-down",
+        show=False,
+        tooltip="Half a screen down.",
+    ),
+    Binding(
+        "ctrl+u",
+        "half_page_up",
+        "Half page up",
+        id="half-page-up",
+        show=False,
+        tooltip="Half a screen up.",
+    ),
+]
+"""Movement keys of the record list (they belong to the table, overriding its scroll keys)."""
+
+SEARCH_BINDINGS = [
+    Binding(
+        "escape",
+        "screen.leave_search",
+        "Back to list",
+        id="leave-search",
+        tooltip="Return to the list, keeping the search.",
+    ),
+    Binding(
+        "down",
+        "screen.leave_search",
+        "To list",
+        id="search-to-list",
+        show=False,
+        tooltip="Move into the list.",
+    ),
+]
+"""Keys of the search line (other keys type into it)."""
+
+DETAIL_BINDINGS = [
+    Binding(
+        "escape,q",
+        "close",
+        "Back",
+        id="back",
+        tooltip="Return to the list, with the cursor and search kept.",
+    ),
+    Binding(
+        "n", "next_record", "Next", id="next-record", tooltip="Show the next record of the results."
+    ),
+    Binding(
+        "p",
+        "previous_record",
+        "Previous",
+        id="previous-record",
+        tooltip="Show the previous record of the results.",
+    ),
+    Binding(
+        "down,j",
+        "scroll_down",
+        "Scroll down",
+        id="scroll-down",
+        show=False,
+        tooltip="Scroll down a line.",
+    ),
+    Binding(
+        "up,k", "scroll_up", "Scroll up", id="scroll-up", show=False, tooltip="Scroll up a line."
+    ),
+    Binding(
+        "space,pagedown",
+        "page_down",
+        "Page down",
+        id="detail-page-down",
+        show=False,
+        tooltip="Scroll down a screen.",
+    ),
+    Binding(
+        "pageup",
+        "page_up",
+        "Page up",
+        id="detail-page-up",
+        show=False,
+        tooltip="Scroll up a screen.",
+    ),
+    Binding(
+        "g,home", "scroll_home", "Top", id="scroll-top", show=False, tooltip="Scroll to the top."
+    ),
+    Binding(
+        "G,end",
+        "scroll_end",
+        "Bottom",
+        id="scroll-bottom",
+        show=False,
+        tooltip="Scroll to the bottom.",
+    ),
+    Binding(
+        "d",
+        "toggle_description",
+        "Journal info",
+        id="toggle-description",
+        tooltip="Show or hide the journal's description.",
+    ),
+]
+"""Keys of the detail screen."""
+
+ALL_BINDINGS = {
+    "Everywhere": APP_BINDINGS,
+    "Record list": [*LIST_BINDINGS, *TABLE_BINDINGS],
+    "Search line": SEARCH_BINDINGS,
+    "Detail screen": DETAIL_BINDINGS,
+}
+"""Every binding, by where it works: the source of the help screen and README table."""
+
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "asterisk": "*",
+    "space": "Space",
+    "enter": "Enter",
+    "escape": "Esc",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "home": "Home",
+    "end": "End",
+    "down": "↓",
+    "up": "↑",
+    "f1": "F1",
+}
+
+
+def key_label(keys: str) -> str:
+    """A binding's keys as a person reads them: `question_mark,f1` -> `? F1`."""
+    labels = []
+    for key in keys.split(","):
+        if key.startswith("ctrl+"):
+            labels.append("Ctrl+" + key.removeprefix("ctrl+"))
+        else:
+            labels.append(_KEY_NAMES.get(key, key))
+    return " ".join(labels)
+
+
+def binding_table() -> list[tuple[str, str, str, str]]:
+    """(where, keys, id, description) for every binding, for help and documentation."""
+    return [
+        (where, key_label(binding.key), binding.id or "", binding.tooltip or binding.description)
+        for where, bindings in ALL_BINDINGS.items()
+        for binding in bindings
+    ]

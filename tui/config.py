@@ -1,0 +1,66 @@
+"""The user's settings: a TOML file in the user config directory.
+
+    theme = "textual-light"
+
+    [keys]              # binding id = keys (see `refdeck --bindings`)
+    open-record = "enter,o"
+    quit-list = "q,x"
+
+A bad file never stops refdeck: the problems are reported and the defaults used.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_path
+
+APP_NAME = "refdeck"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings, with their defaults."""
+
+    theme: str = "textual-dark"
+    """A Textual theme name (e.g. "nord", "gruvbox", "textual-light")."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Binding id -> comma-separated keys, overriding the defaults."""
+
+
+def config_path() -> Path:
+    """Where the config file lives; tests point this elsewhere."""
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
+    """Read the config file; returns the settings and a list of problems found (never raises)."""
+    path = path or config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Config(), []
+    except (OSError, UnicodeDecodeError) as error:
+        return Config(), [f"{path}: cannot be read ({error}); using the defaults"]
+    except tomllib.TOMLDecodeError as error:
+        return Config(), [f"{path}: not valid TOML ({error}); using the defaults"]
+    problems: list[str] = []
+    theme = data.pop("theme", Config.theme)
+    if not isinstance(theme, str):
+        problems.append(f"{path}: 'theme' must be a string; using {Config.theme!r}")
+        theme = Config.theme
+    keys: dict[str, str] = {}
+    raw_keys = data.pop("keys", {})
+    if not isinstance(raw_keys, dict):
+        problems.append(f'{path}: [keys] must be a table of binding id = "keys"')
+        raw_keys = {}
+    for binding_id, value in raw_keys.items():
+        if isinstance(value, str) and value.strip():
+            keys[binding_id] = value.replace(" ", "")
+        else:
+            problems.append(f'{path}: keys.{binding_id} must be a string like "ctrl+o"')
+    for unknown in data:
+        problems.append(f"{path}: unknown setting {unknown!r} ignored")
+    return Config(theme=theme, keys=keys), problems

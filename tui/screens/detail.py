@@ -1,0 +1,98 @@
+"""The detail screen: one record, readable, with next/previous through the results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Collapsible, Footer, Header
+
+from tui.bindings import DETAIL_BINDINGS
+from tui.models import Record
+from tui.store import RecordStore
+from tui.widgets.record_view import RecordView
+
+
+class RecordDetailScreen(Screen[int]):
+    """Show `records[rows[row]]`; `n`/`p` walk the result list; dismissing returns the row."""
+
+    BINDINGS = DETAIL_BINDINGS
+
+    def __init__(
+        self, store: RecordStore, records: Sequence[Record], rows: Sequence[int], row: int
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.records = records
+        self.rows = rows
+        self.row = row
+
+    @property
+    def record(self) -> Record:
+        """The record shown."""
+        return self.records[self.rows[self.row]]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield RecordView(id="record-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        view = self.query_one(RecordView)
+        view.journal_description = self.store.journal_description(self.record.journal)
+        view.record = self.record
+        view.scroll_home(animate=False)
+        view.focus()
+        self.sub_title = f"{self.row + 1} of {len(self.rows):,}"
+        self.title = "refdeck"
+
+    def action_close(self) -> None:
+        """Back to the list, with the cursor on the record last shown."""
+        self.dismiss(self.row)
+
+    def action_next_record(self) -> None:
+        """Show the next record of the results."""
+        if self.row + 1 < len(self.rows):
+            self.row += 1
+            self._show()
+        else:
+            self.notify("This is the last record of the results.", timeout=2)
+
+    def action_previous_record(self) -> None:
+        """Show the previous record of the results."""
+        if self.row > 0:
+            self.row -= 1
+            self._show()
+        else:
+            self.notify("This is the first record of the results.", timeout=2)
+
+    def action_scroll_down(self) -> None:
+        self.query_one(RecordView).scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.query_one(RecordView).scroll_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.query_one(RecordView).scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.query_one(RecordView).scroll_page_up(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.query_one(RecordView).scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.query_one(RecordView).scroll_end(animate=False)
+
+    def action_toggle_description(self) -> None:
+        """Open or close the journal's description."""
+        for collapsible in self.query(Collapsible):
+            collapsible.collapsed = not collapsible.collapsed
+            if not collapsible.collapsed:
+                self.call_after_refresh(collapsible.scroll_visible, animate=False)
+            return
+        self.notify("No description of this journal in the library.", timeout=2)

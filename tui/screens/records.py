@@ -1,0 +1,217 @@
+"""The list screen: a search line, the count, and the records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tui.bindings import LIST_BINDINGS, SEARCH_BINDINGS
+from tui.models import Record
+from tui.query import SORT_KEYS, Query, SearchIndex, parse_query, sort_positions
+from tui.store import RecordStore
+from tui.widgets.record_table import RecordTable
+
+RELEVANCE_SCORING_LIMIT = 20_000
+"""Above this many matches, relevance keeps library order: scoring them all would lag a keystroke,
+and a query that broad has no meaningful best match anyway."""
+
+
+class SearchLine(Input):
+    """The search line: typing filters the list as you type."""
+
+    BINDINGS = SEARCH_BINDINGS
+
+
+@dataclass
+class RecordsLoaded(Message):
+    """The library has been read and indexed (in a worker)."""
+
+    records: list[Record]
+    index: SearchIndex
+
+
+class RecordListScreen(Screen[None]):
+    """Find a record: search as you type, sort, mark, open."""
+
+    BINDINGS = LIST_BINDINGS
+    AUTO_FOCUS = "RecordTable"
+
+    def __init__(self, store: RecordStore, initial_query: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.records: list[Record] = []
+        self.index = SearchIndex([])
+        self.rows: list[int] = []
+        self.marked: set[str] = set()
+        self.sort_key = "relevance"
+        self.sort_reverse = False
+        self.query_text = initial_query
+        self._query: Query = parse_query(initial_query)
+        self._matches: list[int] = []
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield SearchLine(
+            value=self.query_text,
+            placeholder='Search: words, "a phrase", a:author, t:title, year:2018..2022, q:Q1, if:>10, -exclude',
+            id="search",
+            select_on_focus=False,
+        )
+        yield Static(Content("Loading the library…"), id="status")
+        yield RecordTable(id="records")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    # -- loading ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", description="Read and index the library")
+    def load(self) -> None:
+        """Read every record and build the search index, off the UI thread."""
+        records = self.store.all()
+        self.post_message(RecordsLoaded(records, SearchIndex(records)))
+
+    @on(RecordsLoaded)
+    def _loaded_records(self, message: RecordsLoaded) -> None:
+        self.records, self.index = message.records, message.index
+        self.marked = {record.id for record in self.records if record.marked}
+        self._loaded = True
+        self._matches = []
+        self.refresh_results()
+
+    # -- searching -------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        previous = self._query
+        self.query_text = event.value
+        self._query = parse_query(event.value)
+        # Typing more of a query usually narrows it: then search only the previous matches.
+        narrowing = bool(previous.clauses) and self._query.narrows(previous)
+        self.refresh_results(within=self._matches if narrowing else None)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.query_one(RecordTable).focus()
+
+    def refresh_results(
+        self, within: Sequence[int] | None = None, keep_cursor: bool = False
+    ) -> None:
+        """Run the query, sort, and show the results."""
+        if not self._loaded:
+            return
+        query = self._query
+        self._matches = self.index.search(query, within=within)
+        matches = self._matches
+        if self.sort_key == "relevance" and len(matches) > RELEVANCE_SCORING_LIMIT:
+            self.rows = matches[::-1] if self.sort_reverse else list(matches)
+        else:
+            self.rows = sort_positions(self.index, matches, self.sort_key, query, self.sort_reverse)
+        needles = tuple(c.needle for c in query.positive_text if c.field != "doi")
+        self.query_one(RecordTable).show(self.records, self.rows, self.marked, needles, keep_cursor)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        arrow = "↑" if self.sort_reverse else "↓"
+        parts = [
+            (f"{len(self.rows):,}", "bold"),
+            f" of {len(self.records):,} records",
+            "  ·  sorted by ",
+            (f"{self.sort_key} {arrow}", "bold"),
+        ]
+        if self.marked:
+            parts += ["  ·  ", (f"{len(self.marked):,} marked", "$text-warning")]
+        if self._query.errors:
+            parts += ["  ·  ", (self._query.errors[0], "$text-error")]
+        self.query_one("#status", Static).update(Content.assemble(*parts))
+
+    # -- actions ---------------------------------------------------------
+
+    @property
+    def table(self) -> RecordTable:
+        """The record table."""
+        return self.query_one(RecordTable)
+
+    def current_record(self) -> Record | None:
+        """The record under the cursor."""
+        position = self.table.cursor_position
+        return None if position is None else self.records[position]
+
+    def action_focus_search(self) -> None:
+        """Jump to the search line."""
+        self.query_one(SearchLine).focus()
+
+    def action_leave_search(self) -> None:
+        """Back to the list, keeping the search."""
+        self.table.focus()
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next key."""
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self.refresh_results(within=self._matches)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the order."""
+        self.sort_reverse = not self.sort_reverse
+        self.refresh_results(within=self._matches)
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the record under the cursor, and move on."""
+        record = self.current_record()
+        if record is None:
+            return
+        marked = record.id not in self.marked
+        (self.marked.add if marked else self.marked.discard)(record.id)
+        self._marks_changed([record.id], marked)
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        """Mark every record shown."""
+        ids = [self.records[i].id for i in self.rows if self.records[i].id not in self.marked]
+        self.marked.update(ids)
+        self._marks_changed(ids, True)
+
+    def action_clear_marks(self) -> None:
+        """Unmark everything."""
+        ids = list(self.marked)
+        self.marked.clear()
+        self._marks_changed(ids, False)
+
+    def _marks_changed(self, ids: list[str], marked: bool) -> None:
+        self.table.refresh_marks(self.marked)
+        self._update_status()
+        if ids:
+            self.save_marks(ids, marked)
+
+    @work(thread=True, group="save", description="Save marks")
+    def save_marks(self, ids: list[str], marked: bool) -> None:
+        """Write marks to the library in the background; the screen already shows them."""
+        try:
+            self.store.set_marked(ids, marked)
+        except Exception as error:  # noqa: BLE001 - any failure becomes a message, not a crash
+            self.app.call_from_thread(
+                self.app.notify, f"Could not save marks: {error}", severity="error", markup=False
+            )
+
+    def action_open_record(self) -> None:
+        """Open the detail screen on the record under the cursor."""
+        if self.table.cursor_position is None:
+            return
+        from tui.screens.detail import RecordDetailScreen
+
+        self.app.push_screen(
+            RecordDetailScreen(self.store, self.records, self.rows, self.table.cursor),
+            self._returned_from_detail,
+        )
+
+    def _returned_from_detail(self, row: int | None) -> None:
+        if row is not None:
+            self.table.move_to(row)
