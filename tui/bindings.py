@@ -23,10 +23,29 @@ APP_BINDINGS = [
 """Keys that work on every screen."""
 
 LIST_BINDINGS = [
-    Binding("slash", "focus_search", "Search", id="search", tooltip="Jump to the search line."),
-    Binding("enter", "open_record", "Open", id="open-record", tooltip="Show the record's details."),
     Binding(
-        "space", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark or unmark this record."
+        "slash",
+        "focus_search",
+        "Search",
+        id="search",
+        priority=True,
+        tooltip="Jump to the search line.",
+    ),
+    Binding(
+        "enter",
+        "open_record",
+        "Open",
+        id="open-record",
+        priority=True,
+        tooltip="Show the record's details.",
+    ),
+    Binding(
+        "space",
+        "toggle_mark",
+        "Mark",
+        id="toggle-mark",
+        priority=True,
+        tooltip="Mark or unmark this record.",
     ),
     Binding(
         "asterisk",
@@ -34,6 +53,7 @@ LIST_BINDINGS = [
         "Mark all",
         id="mark-all",
         show=False,
+        priority=True,
         tooltip="Mark every record shown.",
     ),
     Binding(
@@ -42,6 +62,7 @@ LIST_BINDINGS = [
         "Clear marks",
         id="clear-marks",
         show=False,
+        priority=True,
         tooltip="Unmark every record.",
     ),
     Binding(
@@ -49,6 +70,7 @@ LIST_BINDINGS = [
         "cycle_sort",
         "Sort",
         id="cycle-sort",
+        priority=True,
         tooltip="Sort by the next key: relevance, year, citations...",
     ),
     Binding(
@@ -57,11 +79,18 @@ LIST_BINDINGS = [
         "Reverse",
         id="reverse-sort",
         show=False,
+        priority=True,
         tooltip="Reverse the sort order.",
     ),
-    Binding("q", "app.quit", "Quit", id="quit-list", tooltip="Leave refdeck."),
+    Binding("q", "quit", "Quit", id="quit-list", priority=True, tooltip="Leave refdeck."),
 ]
-"""Keys of the record list."""
+"""Keys of the record list.
+
+They are priority bindings of the screen, so a key that moves focus takes effect
+before the keys typed right after it are delivered: `/` then `leuk` typed in one
+burst (as over a slow SSH link) all land in the search line. The screen's
+`check_action` enables them only while the list, not the search line, has focus.
+"""
 
 TABLE_BINDINGS = [
     Binding("down,j", "cursor_down", "Down", id="cursor-down", show=False, tooltip="Next record."),
@@ -96,21 +125,32 @@ TABLE_BINDINGS = [
 SEARCH_BINDINGS = [
     Binding(
         "escape",
-        "screen.leave_search",
+        "leave_search",
         "Back to list",
         id="leave-search",
+        priority=True,
         tooltip="Return to the list, keeping the search.",
     ),
     Binding(
         "down",
-        "screen.leave_search",
+        "leave_search",
         "To list",
         id="search-to-list",
         show=False,
+        priority=True,
         tooltip="Move into the list.",
     ),
+    Binding(
+        "enter",
+        "leave_search",
+        "To list",
+        id="search-enter",
+        show=False,
+        priority=True,
+        tooltip="Move into the list with the results.",
+    ),
 ]
-"""Keys of the search line (other keys type into it)."""
+"""Keys of the search line, active only while it has focus (other keys type into it)."""
 
 DETAIL_BINDINGS = [
     Binding(

@@ -26,8 +26,6 @@ and a query that broad has no meaningful best match anyway."""
 class SearchLine(Input):
     """The search line: typing filters the list as you type."""
 
-    BINDINGS = SEARCH_BINDINGS
-
 
 @dataclass
 class RecordsLoaded(Message):
@@ -40,8 +38,9 @@ class RecordsLoaded(Message):
 class RecordListScreen(Screen[None]):
     """Find a record: search as you type, sort, mark, open."""
 
-    BINDINGS = LIST_BINDINGS
+    BINDINGS = [*LIST_BINDINGS, *SEARCH_BINDINGS]
     AUTO_FOCUS = "RecordTable"
+    _SEARCH_ACTIONS = frozenset(b.action for b in SEARCH_BINDINGS)
 
     def __init__(self, store: RecordStore, initial_query: str = "") -> None:
         super().__init__()
@@ -98,10 +97,6 @@ class RecordListScreen(Screen[None]):
         narrowing = bool(previous.clauses) and self._query.narrows(previous)
         self.refresh_results(within=self._matches if narrowing else None)
 
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        self.query_one(RecordTable).focus()
-
     def refresh_results(
         self, within: Sequence[int] | None = None, keep_cursor: bool = False
     ) -> None:
@@ -135,6 +130,15 @@ class RecordListScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Search-line keys work in the search line; list keys everywhere else."""
+        in_search = isinstance(self.focused, SearchLine)
+        return in_search if action in self._SEARCH_ACTIONS else not in_search
+
+    def action_quit(self) -> None:
+        """Leave refdeck."""
+        self.app.exit()
+
     @property
     def table(self) -> RecordTable:
         """The record table."""
@@ -145,13 +149,16 @@ class RecordListScreen(Screen[None]):
         position = self.table.cursor_position
         return None if position is None else self.records[position]
 
+    # Focus moves at once (`set_focus`), not after the queued events as `focus()` does:
+    # keys typed right after `/` must reach the search line, not the list.
+
     def action_focus_search(self) -> None:
         """Jump to the search line."""
-        self.query_one(SearchLine).focus()
+        self.set_focus(self.query_one(SearchLine))
 
     def action_leave_search(self) -> None:
         """Back to the list, keeping the search."""
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_cycle_sort(self) -> None:
         """Sort by the next key."""

@@ -1,0 +1,40 @@
+"""refdeck in a real terminal (tmux): start it, search, open a record, read the screen."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.terminal.tmux import TmuxTerminal
+
+
+def refdeck_command(*args: str) -> list[str]:
+    """The command a user runs, with this test's Python."""
+    return [sys.executable, "-m", "tui", *args]
+
+
+def test_search_open_and_return_at_80x24(terminal: TmuxTerminal, tmp_path: Path) -> None:
+    """Type a search, open the record, see its details, go back, quit."""
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    terminal.start(refdeck_command("sample_records/aggregator"), env=env, cwd=ROOT)
+    terminal.wait(r"8 of 8 records")
+    terminal.keys("/")
+    terminal.type("leukemia relapse")
+    screen = terminal.wait(r"1 of 8 records")
+    assert "Adomako et al." in screen
+    terminal.keys("Enter", "Enter")
+    screen = terminal.wait(r"10\.1016/j\.molmed\.2025\.04\.005")
+    assert "Acute lymphoblastic leukemia relapse" in screen
+    assert "JCR Q1" in screen
+    terminal.keys("Escape")
+    screen = terminal.wait(r"1 of 8 records")
+    assert "leukemia relapse" in screen  # the search is kept
+    terminal.keys("q")
+    assert terminal.wait_exit()
+    # Browsing files never creates the user's library.
+    assert not (tmp_path / "data" / "refdeck" / "library.json").exists()
