@@ -199,7 +199,7 @@ def print_table(records: Sequence[Record], out: TextIO) -> None:
 
 
 def _json_bytes(value: object) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
@@ -320,6 +320,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_doi(args: argparse.Namespace) -> int:
     """`refdeck doi QUERY...`: the DOI of the best match."""
+    if not args.query:
+        sys.stderr.write("refdeck doi: a query is required, e.g. refdeck doi adomako leukemia\n")
+        return EXIT_USAGE
     store = open_library(args.db)
     records = _search(store, " ".join(args.query), "relevance", False)
     if records is None:
@@ -440,14 +443,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     imp.set_defaults(handler=cmd_import)
 
-    search = commands.add_parser("search", parents=[db], help="search the library")
-    search.add_argument("query", nargs="*", help="query (no query: every record)")
-    search.add_argument(
-        "--format", "-f", choices=("table", "json", "jsonl", "doi"), default="table"
+    # No one-letter options on the query commands: `-relapse` must stay an exclusion,
+    # not become `-r elapse`.
+    search = commands.add_parser(
+        "search",
+        parents=[db],
+        help="search the library",
+        epilog="Words starting with - exclude: refdeck search leukemia -mouse",
     )
-    search.add_argument("--sort", "-s", choices=SORT_KEYS, default="relevance")
-    search.add_argument("--reverse", "-r", action="store_true", help="reverse the order")
-    search.add_argument("--limit", "-n", type=int, metavar="N", help="at most N records")
+    search.add_argument("query", nargs="*", help="query (no query: every record)")
+    search.add_argument("--format", choices=("table", "json", "jsonl", "doi"), default="table")
+    search.add_argument("--sort", choices=SORT_KEYS, default="relevance")
+    search.add_argument("--reverse", action="store_true", help="reverse the order")
+    search.add_argument("--limit", type=int, metavar="N", help="at most N records")
     search.set_defaults(handler=cmd_search)
 
     show = commands.add_parser("show", parents=[db], help="show one record")
@@ -460,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(handler=cmd_stats)
 
     doi = commands.add_parser("doi", parents=[db], help="print the DOI of the best match")
-    doi.add_argument("query", nargs="+")
+    doi.add_argument("query", nargs="*")
     doi.set_defaults(handler=cmd_doi)
     return parser
 
@@ -487,7 +495,16 @@ def _with_default_command(argv: list[str]) -> list[str]:
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(_with_default_command(argv))
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(_with_default_command(argv))
+    # `-word` excludes a word from a query; argparse takes it for an unknown option.
+    exclusions = [
+        token for token in unknown if token.startswith("-") and not token.startswith("--")
+    ]
+    if args.command in ("search", "doi") and len(exclusions) == len(unknown):
+        args.query = [*args.query, *exclusions]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "db"):
         args.db = None
     try:

@@ -7,10 +7,13 @@ A `Record` is immutable and does no I/O. Parsers build records through
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 JsonDict = dict[str, Any]
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,9 @@ class Author:
         """The name as a reader sees it: "Given Family", or the group name."""
         if self.literal:
             return self.literal
+        if _CJK.search(f"{self.family or ''}{self.given or ''}"):
+            # Chinese, Japanese and Korean names are written family name first.
+            return " ".join(part for part in (self.family, self.given) if part)
         return " ".join(part for part in (self.given, self.family, self.suffix) if part)
 
     @property

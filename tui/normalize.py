@@ -124,7 +124,7 @@ _DOI_PREFIX = re.compile(
     r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|doi\s+|urn:doi:|info:doi/)",
     re.IGNORECASE,
 )
-_DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
+_DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"]+)")
 
 
 class InvalidDOI(ValueError):
@@ -140,7 +140,6 @@ def normalize_doi(value: Any) -> str | None:
     text = clean_line(value)
     if text is None:
         return None
-    text = text.replace(" ", "")
     stripped = _DOI_PREFIX.sub("", text)
     if stripped != text and "%" in stripped and text.lower().startswith(("http", "dx.", "www.")):
         # A DOI URL is percent-encoded; the DOI itself is not.
@@ -167,8 +166,17 @@ def doi_key(doi: str) -> str:
 # Numbers
 
 
+_INT_LIMIT = 2**63
+"""Numbers beyond 64 bits cannot be stored (orjson refuses them): they are junk anyway."""
+
+
 def to_int(value: Any) -> int | None:
     """Read an integer from an int, float or string ("0", " 1,234 "); junk gives None."""
+    number = _to_int(value)
+    return number if number is not None and -_INT_LIMIT < number < _INT_LIMIT else None
+
+
+def _to_int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -269,7 +277,8 @@ _MONTHS = {
 }
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
-_ISO_DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[-/T ].*)?$")
+_ISO_DATE = re.compile(r"^(\d{4})(?:[-/. ](\d{1,2})(?:[-/. ](\d{1,2}))?)?(?:[-/T ].*)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
 
 
 def month_number(value: Any) -> int | None:
@@ -320,7 +329,7 @@ def parse_date(value: Any) -> tuple[int | None, str | None]:
     text = clean_line(value)
     if not text:
         return None, None
-    match = _ISO_DATE.match(text)
+    match = _COMPACT_DATE.match(text) or _ISO_DATE.match(text)
     # Only numeric dates (with an optional time) are ISO-like; "2019 Mar 12" is not.
     if match and not re.search(r"[A-SU-Ya-su-y]", text):
         year = int(match.group(1))
@@ -390,13 +399,32 @@ _PARTICLES = frozenset(
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"})
 
 
-_GROUP_WORDS = frozenset(
-    {
-        "association", "collaboration", "collaborative", "committee", "consortium", "council",
-        "group", "initiative", "institute", "investigators", "network", "organisation",
-        "organization", "project", "society", "team", "working",
-    }
-)  # fmt: skip
+_GROUP_CONNECTIVES = frozenset({"at", "of", "for", "on", "the", "in", "to", "und", "für", "&"})
+"""Lower-case words that join an organization's name but not a person's ("American Rights at Work")."""
+_GROUP_WORDS = frozenset({
+    "academy", "agency", "alliance", "association", "board", "bureau", "center", "centre",
+    "collaboration", "collaborative", "commission", "committee", "company", "consortium",
+    "contributors", "corporation", "council", "department", "federation", "forum", "foundation",
+    "group", "inc", "inc.", "initiative", "institute", "institution", "investigators", "league",
+    "ltd", "ltd.", "ministry", "network", "office", "organisation", "organization", "panel",
+    "program", "programme", "project", "society", "team", "university", "working",
+})  # fmt: skip
+"""Words that mark a name as a group's ("ALICE Collaboration", "BIDS contributors")."""
+
+
+def is_group_name(name: str) -> bool:
+    """True when an unbraced, comma-free name reads as an organization, not a person.
+
+    Split as a person, "The ENCODE Project Consortium" would become given
+    "The ENCODE Project", family "Consortium"; a group's name must stay whole.
+    """
+    words = name.split()
+    if len(words) < 2 or "," in name:
+        return False
+    lowered = [fold(word).strip(".,;:()") for word in words]
+    if any(word in _GROUP_WORDS for word in lowered):
+        return True
+    return len(words) >= 3 and any(word in _GROUP_CONNECTIVES for word in lowered[1:-1])
 
 
 def parse_person(value: str) -> Author | None:
@@ -419,8 +447,8 @@ def parse_person(value: str) -> Author | None:
         given = ", ".join(part for part in parts[1:] if part)
         return Author(family=family or None, given=given or None)
     words = text.split(" ")
-    if len(words) > 1 and not _GROUP_WORDS.isdisjoint(fold(word) for word in words):
-        return Author(literal=text)  # "The ENCODE Project Consortium" is not a person
+    if is_group_name(text):
+        return Author(literal=text)
     suffix = None
     if len(words) > 1 and words[-1].lower() in _SUFFIXES:
         suffix = words.pop()
@@ -547,12 +575,15 @@ CSL_TYPES = frozenset(
 
 
 def _clean_strings(values: Iterable[Any]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
+    """Clean a list of strings, dropping blanks and case/accent-insensitive repeats."""
+    kept: list[str] = []
+    seen: set[str] = set()
     for value in values:
         text = clean_line(value)
-        if text and fold(text) not in {fold(s) for s in seen}:
-            seen[text] = None
-    return tuple(seen)
+        if text and (key := fold(text)) not in seen:
+            seen.add(key)
+            kept.append(text)
+    return tuple(kept)
 
 
 def _clean_extra(value: Any, depth: int = 0) -> Any:

@@ -117,10 +117,13 @@ def test_search_formats(seeded: Path, capsys: pytest.CaptureFixture[str]) -> Non
     capsys.readouterr()
     assert refdeck("search", "--db", str(seeded), "--format", "doi", "a:adomako", "year:2025") == 0
     assert capsys.readouterr().out == SEED_DOI + "\n"
-    assert refdeck("search", "--db", str(seeded), "-f", "jsonl", "leukemia") == 0
+    assert refdeck("search", "--db", str(seeded), "--format", "jsonl", "leukemia") == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and orjson.loads(lines[0])["id"] == "adomako2025acute"
     assert refdeck("search", "--db", str(seeded), "leukemia", "-relapse") == 1
+    assert refdeck("search", "--db", str(seeded), "-mouse", "--format", "doi", "leukemia") == 0
+    assert capsys.readouterr().out.endswith(SEED_DOI + "\n")
+    assert refdeck("search", "--db", str(seeded), "--bogus") == 2
     assert refdeck("search", "--db", str(seeded), "nunez") == 0
     assert "adomako2025acute  2025  Adomako et al." in capsys.readouterr().out
 

@@ -93,6 +93,8 @@ def parse_text(text: str, file: str, format: str | None = None) -> ParseResult:
         result.error(f"could not be read ({type(error).__name__}: {error})")
     if not result.records and not result.issues:
         result.error(f"holds no records (read as {name})")
+    # Parsers may report in any order (BibTeX resolves crossrefs last): show file order.
+    result.issues.sort(key=lambda issue: issue.line or float("inf"))
     return result
 
 

@@ -22,6 +22,11 @@ class ImportIssue:
     message: str
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # Keys and snippets come from the file: keep them printable and short.
+        object.__setattr__(self, "entry", _printable(self.entry, 80))
+        object.__setattr__(self, "message", _printable(self.message, 300) or "")
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f" {self.entry}:" if self.entry else ""
@@ -99,6 +104,14 @@ class Parser(Protocol):
     def parse(self, text: str, result: ParseResult) -> None:
         """Parse the text, adding records and issues to `result`."""
         ...
+
+
+def _printable(text: str | None, limit: int) -> str | None:
+    """Text safe to show in a message: control characters replaced, length bounded."""
+    if text is None:
+        return None
+    cleaned = "".join(char if char.isprintable() else "?" for char in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def line_of(text: str, offset: int) -> int:
