@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tui.store import RecordStore
+
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "000_b11f5d7b0448d0c6.txt"
 ROOT = Path(__file__).parent.parent
@@ -35,3 +37,17 @@ def library(tmp_path: Path) -> Path:
 def fixed_clock() -> str:
     """A clock for deterministic timestamps."""
     return "2026-01-02T03:04:05Z"
+
+
+def sample_store() -> RecordStore:
+    """Every sample record, in memory, with fixed timestamps and repository-relative paths."""
+    from tui.formats import iter_files, read_file
+
+    store = RecordStore.in_memory(clock=fixed_clock)
+    records, journals = [], {}
+    for path in iter_files([SAMPLES], []):
+        result = read_file(path, display=str(path.relative_to(ROOT)))
+        records.extend(result.records)
+        journals.update(result.journals)
+    store.upsert(records, journals)
+    return store

@@ -27,18 +27,31 @@ class BibApp(App[int]):
         config: Config | None = None,
         config_problems: Iterable[str] = (),
         initial_query: str = "",
+        import_problems: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.store = store
         self.config = config or Config()
         self._problems = list(config_problems)
         self._initial_query = initial_query
+        self._import_problems = list(import_problems)
 
     def on_mount(self) -> None:
         self._apply_config()
         self.push_screen(RecordListScreen(self.store, self._initial_query))
         for problem in self._problems:
             self.notify(problem, title="Config", severity="error", timeout=10, markup=False)
+        if self._import_problems:
+            count = len(self._import_problems)
+            shown = "\n".join(self._import_problems[:3])
+            more = f"\n…and {count - 3} more" if count > 3 else ""
+            self.notify(
+                f"{shown}{more}\n(listed again when you quit)",
+                title=f"{count} entr{'y' if count == 1 else 'ies'} not imported",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
 
     def _apply_config(self) -> None:
         if self.config.theme in self.available_themes:

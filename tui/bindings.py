@@ -261,3 +261,12 @@ def binding_table() -> list[tuple[str, str, str, str]]:
         for where, bindings in ALL_BINDINGS.items()
         for binding in bindings
     ]
+
+
+def markdown_key_table() -> str:
+    """The README's key table, made from the bindings (a test keeps the README in step)."""
+    lines = ["| Where | Keys | Id | What it does |", "|---|---|---|---|"]
+    for where, keys, binding_id, description in binding_table():
+        shown = keys.replace("|", "\\|")
+        lines.append(f"| {where} | `{shown}` | `{binding_id}` | {description} |")
+    return "\n".join(lines)

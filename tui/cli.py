@@ -392,20 +392,28 @@ def cmd_browse(args: argparse.Namespace) -> int:
     """
     path, named = library_path(args.db)
     store = RecordStore.in_memory() if args.paths and not named else RecordStore.open(path)
+    problems: list[str] = []
     if args.paths:
         report = import_paths(store, args.paths)
-        for issue in report.issues:
-            if issue.severity == "error":
-                sys.stderr.write(strip_controls(str(issue)) + "\n")
+        problems = [strip_controls(str(i)) for i in report.issues if i.severity == "error"]
     if not sys.stdout.isatty() or args.list:
         # Not a terminal (a pipe, a script): print the library instead of drawing it.
+        for problem in problems:
+            sys.stderr.write(problem + "\n")
         print_table(store.all(), sys.stdout)
         return EXIT_OK
     from tui.app import BibApp  # deferred: Textual is only needed for the browser
     from tui.config import load_config
 
-    config, problems = load_config()
-    return BibApp(store, config, problems, initial_query=args.query or "").run() or EXIT_OK
+    config, config_problems = load_config()
+    app = BibApp(
+        store, config, config_problems, initial_query=args.query or "", import_problems=problems
+    )
+    code = app.run() or EXIT_OK
+    # The browser's screen is gone: leave the import problems where the user can read them.
+    for problem in problems:
+        sys.stderr.write(problem + "\n")
+    return code
 
 
 # ---------------------------------------------------------------------------
@@ -429,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
         "'refdeck PATH...' browses files without touching your library.",
     )
     parser.add_argument("--version", action="version", version=f"refdeck {__version__}")
+    parser.add_argument(
+        "--bindings",
+        action="store_true",
+        help="list every key binding with its id (for the [keys] table of the config file)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     browse = commands.add_parser("browse", parents=[db], help="open the browser (the default)")
@@ -473,6 +486,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_bindings() -> int:
+    """`refdeck --bindings`: every key, with the id the config file's [keys] table uses."""
+    from tui.bindings import binding_table  # deferred: it needs Textual
+
+    for where, keys, binding_id, description in binding_table():
+        sys.stdout.write(f"{binding_id:<20} {keys:<14} {where:<14} {description}\n")
+    return EXIT_OK
+
+
 def _with_default_command(argv: list[str]) -> list[str]:
     """Insert `browse` when no command is given: `refdeck sample_records/` browses."""
     index = 0
@@ -482,7 +504,7 @@ def _with_default_command(argv: list[str]) -> list[str]:
             index += 2
             continue
         if token.startswith("-"):
-            if token in ("-h", "--help", "--version"):
+            if token in ("-h", "--help", "--version", "--bindings"):
                 return argv
             index += 1
             continue
@@ -508,6 +530,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "db"):
         args.db = None
     try:
+        if getattr(args, "bindings", False):
+            return print_bindings()
         return int(args.handler(args))
     except LibraryError as error:
         sys.stderr.write(f"refdeck: {error}\n")

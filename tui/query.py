@@ -450,3 +450,10 @@ def highlight_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def markdown_query_table() -> str:
+    """The README's query table, made from `QUERY_SYNTAX`."""
+    lines = ["| Type | Finds |", "|---|---|"]
+    lines += [f"| `{example}` | {meaning} |" for example, meaning in QUERY_SYNTAX]
+    return "\n".join(lines)

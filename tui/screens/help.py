@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.bindings import binding_table
 from tui.query import QUERY_SYNTAX
+
+
+def _rows(rows: list[tuple[str, str]], key_style: str) -> Content:
+    """Two aligned columns: keys (styled) and what they do."""
+    width = max(cell_len(left) for left, _ in rows) + 2
+    lines = [
+        Content.assemble((left, key_style), " " * (width - cell_len(left)), right)
+        for left, right in rows
+    ]
+    return Content("\n").join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -23,28 +36,21 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
         #help { width: 100; max-width: 100%; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
         .heading { text-style: bold; color: $text-primary; margin-top: 1; }
-        DataTable { height: auto; }
     }
     """
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(Content("refdeck: keys"), classes="heading")
-            keys: DataTable[Content] = DataTable(cursor_type="none", zebra_stripes=True, id="keys")
-            keys.add_columns("Where", "Keys", "What it does")
-            for where, key, _id, description in binding_table():
-                keys.add_row(Content(where), Content(key), Content(description))
-            yield keys
+            for where, group in groupby(binding_table(), key=lambda row: row[0]):
+                yield Static(Content(where), classes="heading")
+                rows = [(keys, description) for _, keys, _, description in group]
+                yield Static(_rows(rows, "bold $text-accent"))
             yield Static(Content("Search syntax"), classes="heading")
-            syntax: DataTable[Content] = DataTable(
-                cursor_type="none", zebra_stripes=True, id="syntax"
-            )
-            syntax.add_columns("Type", "Finds")
-            for example, meaning in QUERY_SYNTAX:
-                syntax.add_row(Content(example), Content(meaning))
-            yield syntax
+            yield Static(_rows(list(QUERY_SYNTAX), "bold $text-accent"))
             yield Static(
-                Content("Ctrl+P opens the command palette with every action. Esc closes this help.")
+                Content(
+                    "\nCtrl+P opens the command palette with every action. Esc closes this help."
+                )
             )
 
     def on_mount(self) -> None:
