@@ -97,4 +97,13 @@ def decode(data: bytes) -> DecodedText:
     encoding = best.encoding
     if encoding in ("gbk", "gb2312"):
         encoding = "gb18030"  # a superset that decodes everything GBK does
-    return _finish(data.decode(encoding, errors="strict"), encoding, guessed=True)
+    text = data.decode(encoding, errors="strict")
+    # Short Western texts fit several 8-bit code pages equally well; when the most
+    # common one (Windows-1252, a superset of Latin-1's letters) reads the same
+    # text, name it rather than a lookalike such as cp1250.
+    try:
+        if encoding != "cp1252" and data.decode("cp1252") == text:
+            encoding = "cp1252"
+    except UnicodeDecodeError:
+        pass
+    return _finish(text, encoding, guessed=True)
