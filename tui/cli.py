@@ -274,9 +274,10 @@ def _search(store: RecordStore, text: str, sort: str, reverse: bool) -> list[Rec
         for error in query.errors:
             sys.stderr.write(f"refdeck: bad query: {error}\n")
         return None
-    index = SearchIndex(store.all())
+    records = store.all()
+    index = SearchIndex.from_records(records)
     positions = sort_positions(index, index.search(query), sort, query, reverse)
-    return [index.records[i] for i in positions]
+    return [records[i] for i in positions]
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -520,6 +520,26 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+# ASCII text (most of it) takes a C-speed path: translate punctuation to spaces.
+_ASCII_PUNCTUATION = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isalnum()}
+    | {chr(c): chr(c + 32) for c in range(65, 91)}
+)
+
+
+def haystack(text: str | None) -> str:
+    """Fold text for matching: lowercase, no accents, punctuation as spaces, a leading space.
+
+    A needle `" " + word` then matches exactly the words that start with `word`.
+    """
+    if not text:
+        return ""
+    if text.isascii():
+        return " " + " ".join(text.translate(_ASCII_PUNCTUATION).split())
+    return " " + " ".join(_NON_WORD.sub(" ", fold(text)).split())
+
+
 # ---------------------------------------------------------------------------
 # Building records
 

@@ -29,7 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tui.models import Record
-from tui.normalize import fold
+from tui.normalize import fold, haystack
+from tui.rows import ListRows
 
 QUERY_SYNTAX = (
     ("leukemia relapse", "every word, anywhere: title, authors, journal, keywords, DOI, abstract"),
@@ -83,33 +84,23 @@ NUMBER_FIELDS = {
 }
 """Field prefixes that compare numbers."""
 
-FLAGS: dict[str, Callable[[Record], bool]] = {
-    "is:oa": lambda r: bool(r.open_access),
-    "is:marked": lambda r: r.marked,
-    "has:doi": lambda r: r.doi is not None,
-    "has:abstract": lambda r: r.abstract is not None,
-    "has:pdf": lambda r: r.pdf_url is not None,
-    "has:if": lambda r: r.impact_factor is not None,
-    "has:note": lambda r: r.note is not None,
-    "has:tags": lambda r: bool(r.tags),
+FLAGS: dict[str, Callable[[ListRows, int], bool]] = {
+    "is:oa": lambda rows, i: rows.open_access[i],
+    "is:marked": lambda rows, i: rows.marked[i],
+    "has:doi": lambda rows, i: rows.dois[i] != "",
+    "has:abstract": lambda rows, i: "a" in rows.flags[i],
+    "has:pdf": lambda rows, i: "p" in rows.flags[i],
+    "has:if": lambda rows, i: rows.impacts[i] is not None,
+    "has:note": lambda rows, i: "n" in rows.flags[i],
+    "has:tags": lambda rows, i: "t" in rows.flags[i],
 }
 """Yes/no filters."""
 
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
-_NON_ALNUM = re.compile(r"[^0-9a-z\u00c0-\uffff]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
 _DOI_LIKE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?10\.\d{4,9}/", re.IGNORECASE)
 _COMPARISON = re.compile(r"^(>=|<=|>|<|=)?\s*([qQ]?[0-9.]+)$")
 _RANGE = re.compile(r"^([qQ]?[0-9.]*)\s*(?:\.\.|-)\s*([qQ]?[0-9.]*)$")
-
-
-def haystack(text: str | None) -> str:
-    """Fold text for matching: lowercase, no accents, punctuation as spaces, a leading space.
-
-    A needle `" " + word` then matches exactly the words that start with `word`.
-    """
-    if not text:
-        return ""
-    return " " + " ".join(_NON_ALNUM.sub(" ", fold(text)).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,35 +251,62 @@ def parse_query(text: str) -> Query:
     return Query(text, tuple(clauses), tuple(errors))
 
 
-_HAYSTACK_FIELDS = ("title", "authors", "journal", "keywords", "abstract", "tags")
+_NUMBER_COLUMNS = {
+    "year": "years",
+    "citation_count": "citations",
+    "impact_factor": "impacts",
+    "jcr_quartile": "quartiles",
+}
 
 
 class SearchIndex:
-    """Records prepared for fast matching. Build once per library change; query per keystroke."""
+    """The list rows prepared for matching. Build once per library change; query per keystroke.
 
-    def __init__(self, records: Sequence[Record]) -> None:
-        self.records = records
-        self._fields: dict[str, list[str]] = {name: [] for name in _HAYSTACK_FIELDS}
-        self._doi: list[str] = []
-        self._meta: list[str] = []
-        """Everything but the abstract in one string: most words are found here first."""
-        for record in records:
-            title = haystack(record.title)
-            authors = haystack(" ; ".join(record.author_names))
-            journal = haystack(record.journal)
-            keywords = haystack(" ; ".join(record.keywords))
-            self._fields["title"].append(title)
-            self._fields["authors"].append(authors)
-            self._fields["journal"].append(journal)
-            self._fields["keywords"].append(keywords)
-            self._fields["abstract"].append(haystack(record.abstract))
-            self._fields["tags"].append(haystack(" ; ".join(record.tags)))
-            doi = (record.doi or "").lower()
-            self._doi.append(doi)
-            self._meta.append(f"{title} |{authors} |{journal} |{keywords} |{haystack(doi)}")
+    Metadata haystacks come ready-folded with the rows. Abstracts are long and
+    read from the full records, so they are added later (`add_abstracts`),
+    after the first screen; until then free words match the metadata only.
+    """
+
+    def __init__(self, rows: ListRows) -> None:
+        self.rows = rows
+        self._fields: dict[str, list[str]] = {
+            "title": rows.title_hay,
+            "authors": rows.authors_hay,
+            "journal": rows.journal_hay,
+            "keywords": rows.keywords_hay,
+            "tags": rows.tags_hay,
+            "abstract": [""] * len(rows),
+        }
+        self._doi = [doi.lower() for doi in rows.dois]
+        self._meta = [
+            f"{t} |{a} |{j} |{k} |{g}"
+            for t, a, j, k, g in zip(
+                rows.title_hay,
+                rows.authors_hay,
+                rows.journal_hay,
+                rows.keywords_hay,
+                rows.tags_hay,
+                strict=True,
+            )
+        ]
+        """Everything but the abstract in one string: one test per record for a free word."""
+        self.has_abstracts = False
+
+    @classmethod
+    def from_records(cls, records: Sequence[Record]) -> SearchIndex:
+        """An index over records held in memory, abstracts included."""
+        index = cls(ListRows.from_records(records))
+        index.add_abstracts([haystack(record.abstract) for record in records])
+        return index
+
+    def add_abstracts(self, abstracts: list[str]) -> None:
+        """Index the abstracts' haystacks (one per row, "" when there is none)."""
+        if len(abstracts) == len(self.rows):
+            self._fields["abstract"] = abstracts
+            self.has_abstracts = True
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.rows)
 
     def search(self, query: Query | str, within: Sequence[int] | None = None) -> list[int]:
         """Positions (in library order) of the records matching `query`.
@@ -298,7 +316,7 @@ class SearchIndex:
         """
         if isinstance(query, str):
             query = parse_query(query)
-        candidates: Sequence[int] = range(len(self.records)) if within is None else within
+        candidates: Sequence[int] = range(len(self.rows)) if within is None else within
         # Cheap, selective clauses first: numbers and flags, then the longest words.
         ordered = sorted(
             query.clauses,
@@ -313,17 +331,18 @@ class SearchIndex:
         return list(candidates)
 
     def _filter(self, clause: Clause, candidates: Sequence[int]) -> list[int]:
-        records = self.records
+        rows = self.rows
         if isinstance(clause, FlagClause):
             test = FLAGS[clause.name]
-            return [i for i in candidates if test(records[i]) != clause.negate]
+            return [i for i in candidates if test(rows, i) != clause.negate]
         if isinstance(clause, NumberClause):
-            name, low, high = clause.field, clause.low, clause.high
+            column = getattr(rows, _NUMBER_COLUMNS[clause.field])
+            low, high, quartile = clause.low, clause.high, clause.field == "jcr_quartile"
             keep = []
             for i in candidates:
-                value = getattr(records[i], name)
-                if name == "jcr_quartile" and value is not None:
-                    value = int(value[1:])
+                value = column[i]
+                if quartile:
+                    value = int(value[1:]) if value else None
                 inside = (
                     value is not None
                     and (low is None or value >= low)
@@ -374,44 +393,38 @@ def sort_positions(
     reverse: bool = False,
 ) -> list[int]:
     """Order result positions. Records without the sort value go last either way."""
-    records = index.records
+    rows = index.rows
     if by == "relevance":
         if query is None or not query.positive_text:
             ordered = list(positions)
         else:
+            citations, years = rows.citations, rows.years
             ordered = sorted(
                 positions,
-                key=lambda i: (
-                    -index.score(i, query),
-                    -(records[i].citation_count or 0),
-                    -(records[i].year or 0),
-                ),
+                key=lambda i: (-index.score(i, query), -(citations[i] or 0), -(years[i] or 0)),
             )
         return ordered[::-1] if reverse else ordered
     if by == "title":
-        present = [i for i in positions if records[i].title]
-        missing = [i for i in positions if not records[i].title]
-        present.sort(key=lambda i: fold(records[i].title or ""), reverse=reverse)
+        titles = rows.title_hay
+        present = [i for i in positions if titles[i]]
+        missing = [i for i in positions if not titles[i]]
+        present.sort(key=titles.__getitem__, reverse=reverse)
         return present + missing
-    attribute = {
-        "year": "year",
-        "citations": "citation_count",
-        "impact": "impact_factor",
-        "added": "added",
-    }[by]
-    present = [i for i in positions if getattr(records[i], attribute) is not None]
-    missing = [i for i in positions if getattr(records[i], attribute) is None]
+    column: list[object] = {
+        "year": rows.years,
+        "citations": rows.citations,
+        "impact": rows.impacts,
+        "added": rows.added,
+    }[by]  # type: ignore[assignment]
+    present = [i for i in positions if column[i] not in (None, "")]
+    missing = [i for i in positions if column[i] in (None, "")]
     if by == "year":
         # Within a year, the full date orders the months and days.
-        def key(i: int) -> object:
-            return (records[i].year, records[i].date or "")
+        years, dates = rows.years, rows.dates
+        present.sort(key=lambda i: (years[i], dates[i]), reverse=not reverse)
     else:
-
-        def key(i: int) -> object:
-            return getattr(records[i], attribute)
-
+        present.sort(key=column.__getitem__, reverse=not reverse)  # type: ignore[arg-type]
     # Newest, most cited and highest impact first is what people look for; reverse flips it.
-    present.sort(key=key, reverse=not reverse)  # type: ignore[arg-type]
     return present + missing
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +28,21 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 
 from tui.identity import Matcher, merge, record_id
+from tui.library_file import (
+    RECORDS,
+    TEMP_PREFIX,
+    Signature,
+    atomic_write,
+    file_signature,
+    load_rows,
+    read_record,
+    save_rows,
+    scan_records,
+    serialize,
+)
 from tui.models import Record
 from tui.normalize import doi_key, fold
+from tui.rows import ListRows
 
 SCHEMA_VERSION = 1
 """Version of the library's layout; `meta` records it so later versions can migrate."""
@@ -39,8 +50,7 @@ APP_NAME = "refdeck"
 LOCK_TIMEOUT = 10.0
 """Seconds a write waits for another refdeck process before saying the library is busy."""
 
-_RECORDS, _JOURNALS, _META = "records", "journals", "meta"
-_TEMP_PREFIX = ".refdeck-tmp-"
+_RECORDS, _JOURNALS, _META = RECORDS, "journals", "meta"
 
 Tables = dict[str, dict[str, Any]]
 
@@ -104,21 +114,18 @@ class AtomicJSONStorage(Storage):
         self._signature: tuple[int, int, int] | None = None
         self._batching = False
         self._dirty = False
+        self.spans: list[tuple[int, int]] = []
+        """(offset, length) of each record in the file last written, in table order."""
+        self.spans_signature: Signature | None = None
+        """The signature of the file `spans` describe."""
         self.generation = 0
         """Incremented whenever the data changes, so callers can cache derived views."""
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def read(self) -> Tables | None:
         """Return the library's tables, re-reading the file only when it changed."""
         if self._batching and self._cache is not None:
             return self._cache
-        signature = self._stat()
+        signature = file_signature(self.path)
         if self._cache is not None and signature == self._signature:
             return self._cache
         if signature is None or signature[1] == 0:
@@ -174,53 +181,20 @@ class AtomicJSONStorage(Storage):
 
     def _flush(self) -> None:
         assert self._cache is not None
-        payload = orjson.dumps(self._cache)
+        payload, self.spans = serialize(self._cache)
         try:
-            self._signature = atomic_write(self.path, payload)
+            self._signature = self.spans_signature = atomic_write(self.path, payload)
         except OSError:
             self.invalidate()
             raise
 
+    @property
+    def signature(self) -> Signature | None:
+        """The signature of the file as last read or written."""
+        return self._signature
+
     def close(self) -> None:
         """Nothing to release: files are opened only while reading or writing."""
-
-
-def atomic_write(path: Path, payload: bytes) -> tuple[int, int, int]:
-    """Replace `path` with `payload` so that a crash leaves either the old or the new file.
-
-    Writes a temporary file in the same directory, fsyncs it, renames it over
-    `path` and fsyncs the directory. Returns the new file's stat signature.
-    """
-    directory = path.parent
-    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(directory)
-    stat = os.stat(path)
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 class _MemoryStorage(MemoryStorage):
@@ -272,6 +246,12 @@ class RecordStore:
         self._file_lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT) if path else None
         self._records: list[Record] | None = None
         self._generation = -1
+        # The list view (see `rows()`): columns, and where each record sits in the file.
+        self._rows: ListRows | None = None
+        self._rows_key: object = None
+        self._offsets: list[int] | None = None
+        self._lengths: list[int] | None = None
+        self._positions: dict[str, int] | None = None
 
     # -- opening ---------------------------------------------------------
 
@@ -286,7 +266,14 @@ class RecordStore:
         if path.is_dir():
             raise LibraryError(f"{path} is a directory, not a library file")
         store = cls(AtomicJSONStorage(path), path, clock=clock)
-        store._storage.read()  # validate now, not at the first command
+        signature = file_signature(path)
+        cached = load_rows(path, signature) if signature else None
+        if cached:
+            # The cache names this exact file, which refdeck wrote: it is valid, and
+            # the browser can start without parsing the whole library.
+            store._set_rows(cached[0], signature, cached[1], cached[2])
+        else:
+            store._storage.read()  # validate now, not at the first command
         store._remove_stale_temp_files()
         return store
 
@@ -306,7 +293,7 @@ class RecordStore:
         assert self.path is not None and self._file_lock is not None
         try:
             with self._file_lock.acquire(timeout=0):
-                for leftover in self.path.parent.glob(f"{_TEMP_PREFIX}*"):
+                for leftover in self.path.parent.glob(f"{TEMP_PREFIX}*"):
                     with contextlib.suppress(OSError):
                         leftover.unlink()
         except (Timeout, OSError):
@@ -332,6 +319,7 @@ class RecordStore:
                             }
                         )
                     yield db
+                self._refresh_rows_after_write()
             except OSError as error:
                 raise LibraryError(
                     f"cannot write the library {self.path}: {error.strerror or error}; "
@@ -354,6 +342,120 @@ class RecordStore:
             ) from error
         except PermissionError as error:
             raise LibraryError(f"cannot write the library {self.path}: {error.strerror}") from error
+
+    # -- the list view ---------------------------------------------------
+
+    def _set_rows(
+        self,
+        rows: ListRows,
+        key: object,
+        offsets: list[int] | None = None,
+        lengths: list[int] | None = None,
+    ) -> None:
+        self._rows, self._rows_key = rows, key
+        self._offsets, self._lengths, self._positions = offsets, lengths, None
+
+    def rows(self) -> ListRows:
+        """The list columns of every record, in library order; cheap to get again.
+
+        For a library file they come from the cache beside it when it matches
+        the file, else from one streaming pass over the file (which refreshes
+        the cache). Treat the result as read-only: it is shared.
+        """
+        with self._thread_lock:
+            if self.path is None:
+                key: object = self._storage.generation
+                if self._rows is None or self._rows_key != key:
+                    docs = (self._storage.read() or {}).get(_RECORDS, {}).values()
+                    self._set_rows(ListRows.from_docs(docs), key)
+                assert self._rows is not None
+                return self._rows
+            signature = file_signature(self.path)
+            if self._rows is not None and self._rows_key == signature:
+                return self._rows
+            if signature is None:
+                self._set_rows(ListRows(), None)
+                return self._rows  # type: ignore[return-value]
+            loaded = load_rows(self.path, signature)
+            if loaded is not None:
+                self._set_rows(loaded[0], signature, loaded[1], loaded[2])
+            else:
+                rows, offsets, lengths, key = self._scan_rows()
+                self._set_rows(rows, key, offsets, lengths)
+            assert self._rows is not None
+            return self._rows
+
+    def _scan_rows(self) -> tuple[ListRows, list[int] | None, list[int] | None, object]:
+        """Build the rows by streaming the file, and cache them for the next start."""
+        assert self.path is not None
+        for _attempt in range(3):
+            before = file_signature(self.path)
+            rows, offsets, lengths = ListRows(), [], []
+            try:
+                for doc, offset, length in scan_records(self.path):
+                    rows.append_doc(doc)
+                    offsets.append(offset)
+                    lengths.append(length)
+            except ValueError:
+                # Not in refdeck's layout (edited by hand?): read it whole, validated.
+                docs = (self._storage.read() or {}).get(_RECORDS, {}).values()
+                return ListRows.from_docs(docs), None, None, file_signature(self.path)
+            except orjson.JSONDecodeError:
+                self._storage.invalidate()
+                self._storage.read()  # raises InvalidLibrary with the position
+                raise
+            if before is not None and file_signature(self.path) == before:
+                save_rows(self.path, before, rows, offsets, lengths)
+                return rows, offsets, lengths, before
+            # Another process replaced the file while we read it: read the new one.
+        return rows, None, None, None
+
+    def _refresh_rows_after_write(self) -> None:
+        """After a write, the cache is rebuilt from the tables already in memory."""
+        if self.path is None or not isinstance(self._storage, AtomicJSONStorage):
+            return
+        tables = self._storage.read() or {}
+        signature = self._storage.signature
+        if signature is None or self._storage.spans_signature != signature:
+            return  # nothing written by us since the file was last read
+        rows = ListRows.from_docs(tables.get(_RECORDS, {}).values())
+        offsets = [offset for offset, _ in self._storage.spans]
+        lengths = [length for _, length in self._storage.spans]
+        if len(offsets) == len(rows):
+            save_rows(self.path, signature, rows, offsets, lengths)
+            self._set_rows(rows, signature, offsets, lengths)
+
+    def record(self, record_id: str) -> Record | None:
+        """One record by id, read from its place in the file when the list view knows it."""
+        with self._thread_lock:
+            rows = self.rows()
+            if self._positions is None:
+                self._positions = {rid: i for i, rid in enumerate(rows.ids)}
+            position = self._positions.get(record_id)
+            if position is None:
+                return None
+            if self.path is not None and self._offsets is not None and self._lengths is not None:
+                try:
+                    doc = read_record(self.path, self._offsets[position], self._lengths[position])
+                    if doc.get("id") == record_id:
+                        return Record.from_doc(doc)
+                except (OSError, ValueError):
+                    pass  # the file changed under us: fall back to reading it whole
+        return next((r for r in self.all() if r.id == record_id), None)
+
+    def iter_docs(self) -> Iterator[dict[str, Any]]:
+        """Every stored document, streamed from the file when possible (bounded memory)."""
+        if self.path is not None and file_signature(self.path) is not None:
+            streamed = 0
+            try:
+                for doc, _, _ in scan_records(self.path):
+                    streamed += 1
+                    yield doc
+                return
+            except ValueError:
+                if streamed:
+                    raise
+        yield from list((self._tables().get(_RECORDS, {})).values())
 
     def _tables(self) -> Tables:
         with self._thread_lock:

@@ -30,9 +30,9 @@ def status(screen: RecordListScreen) -> str:
     return str(screen.query_one("#status", Static).render())
 
 
-def shown_titles(screen: RecordListScreen) -> list[str | None]:
+def shown_titles(screen: RecordListScreen) -> list[str]:
     """Titles of the shown records, in order."""
-    return [screen.records[i].title for i in screen.rows]
+    return [screen.data.titles[i] for i in screen.rows]
 
 
 def table_lines(screen: RecordListScreen) -> list[str]:
@@ -117,11 +117,11 @@ async def test_sort_cycles_and_reverses(app: BibApp) -> None:
         screen = await ready(pilot)
         await pilot.press("s")
         assert "sorted by year ↓" in status(screen)
-        years = [screen.records[i].year for i in screen.rows]
+        years = [screen.data.years[i] for i in screen.rows]
         assert years == sorted(years, reverse=True)
         await pilot.press("S")
         assert "sorted by year ↑" in status(screen)
-        years = [screen.records[i].year for i in screen.rows]
+        years = [screen.data.years[i] for i in screen.rows]
         assert years == sorted(years)
         await pilot.press("s")
         assert "sorted by citations ↑" in status(screen)
@@ -162,7 +162,7 @@ async def test_marks_toggle_all_clear_and_persist(app: BibApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
         await pilot.press("space")
-        first = screen.records[screen.rows[0]].id
+        first = screen.data.ids[screen.rows[0]]
         assert screen.marked == {first}
         assert screen.query_one(RecordTable).cursor == 1
         assert "1 marked" in status(screen)
@@ -205,7 +205,7 @@ async def test_open_detail_next_previous_and_back(app: BibApp) -> None:
         assert view.record is not None and view.record.year == 2025
         await pilot.press("n")
         await pilot.pause()
-        assert detail.record.year == 2024
+        assert detail.record is not None and detail.record.year == 2024
         await pilot.press("n", "p", "n", "n")
         await pilot.pause()
         assert detail.row == 3
@@ -287,7 +287,7 @@ async def test_hostile_record_text_shows_literally_everywhere() -> None:
             detail = app.screen
             assert isinstance(detail, RecordDetailScreen)
             title = str(detail.query_one("#title", Static).render())
-            assert title == detail.record.title
+            assert detail.record is not None and title == detail.record.title
             assert "[b]Evil" in str(detail.query_one("#authors", Static).render())
             assert "[link=https://evil.example]a link[/link]" in str(
                 detail.query_one("#abstract", Static).render()

@@ -79,7 +79,7 @@ def test_sigkill_during_writes_never_loses_committed_records(tmp_path: Path) -> 
             text=True,
             env=env,
         )
-        time.sleep(rng.uniform(0.6, 1.6))
+        time.sleep(rng.uniform(0.8, 2.4))
         proc.send_signal(signal.SIGKILL)
         output, _ = proc.communicate(timeout=30)
         batches = [int(line) for line in output.split()]

@@ -61,7 +61,7 @@ RECORDS = [
         keywords=("genomics",),
     ),
 ]
-INDEX = SearchIndex(RECORDS)
+INDEX = SearchIndex.from_records(RECORDS)
 
 
 def ids(query: str) -> list[str]:

@@ -15,23 +15,20 @@ from tui.widgets.record_view import RecordView
 
 
 class RecordDetailScreen(Screen[int]):
-    """Show `records[rows[row]]`; `n`/`p` walk the result list; dismissing returns the row."""
+    """Show the record `ids[rows[row]]`; `n`/`p` walk the results; dismissing returns the row."""
 
     BINDINGS = DETAIL_BINDINGS
 
     def __init__(
-        self, store: RecordStore, records: Sequence[Record], rows: Sequence[int], row: int
+        self, store: RecordStore, ids: Sequence[str], rows: Sequence[int], row: int
     ) -> None:
         super().__init__()
         self.store = store
-        self.records = records
+        self.ids = ids
         self.rows = rows
         self.row = row
-
-    @property
-    def record(self) -> Record:
-        """The record shown."""
-        return self.records[self.rows[self.row]]
+        self.record: Record | None = None
+        """The record shown (read from the library when shown)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -43,6 +40,11 @@ class RecordDetailScreen(Screen[int]):
 
     def _show(self) -> None:
         view = self.query_one(RecordView)
+        # One record, read at its offset in the file: no parsing of the whole library.
+        self.record = self.store.record(self.ids[self.rows[self.row]])
+        if self.record is None:
+            self.notify("This record is no longer in the library.", severity="warning")
+            return
         view.journal_description = self.store.journal_description(self.record.journal)
         view.record = self.record
         view.scroll_home(animate=False)

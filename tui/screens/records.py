@@ -13,8 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.bindings import LIST_BINDINGS, SEARCH_BINDINGS
-from tui.models import Record
+from tui.normalize import haystack
 from tui.query import SORT_KEYS, Query, SearchIndex, parse_query, sort_positions
+from tui.rows import ListRows
 from tui.store import RecordStore
 from tui.widgets.record_table import RecordTable
 
@@ -29,9 +30,16 @@ class SearchLine(Input):
 
 @dataclass
 class RecordsLoaded(Message):
-    """The library has been read and indexed (in a worker)."""
+    """The list rows have been read and indexed (in a worker)."""
 
-    records: list[Record]
+    data: ListRows
+    index: SearchIndex
+
+
+@dataclass
+class AbstractsIndexed(Message):
+    """The abstracts have been read and added to the index (in a worker)."""
+
     index: SearchIndex
 
 
@@ -45,8 +53,8 @@ class RecordListScreen(Screen[None]):
     def __init__(self, store: RecordStore, initial_query: str = "") -> None:
         super().__init__()
         self.store = store
-        self.records: list[Record] = []
-        self.index = SearchIndex([])
+        self.data = ListRows()
+        self.index = SearchIndex(self.data)
         self.rows: list[int] = []
         self.marked: set[str] = set()
         self.sort_key = "relevance"
@@ -74,17 +82,37 @@ class RecordListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", description="Read and index the library")
     def load(self) -> None:
-        """Read every record and build the search index, off the UI thread."""
-        records = self.store.all()
-        self.post_message(RecordsLoaded(records, SearchIndex(records)))
+        """Read the list rows (from the cache when it matches) and index them, off the UI thread.
+
+        The abstracts come second: the list can be used while they are read.
+        """
+        data = self.store.rows()
+        index = SearchIndex(data)
+        self.post_message(RecordsLoaded(data, index))
+        abstracts: list[str] = []
+        ids: list[str] = []
+        for doc in self.store.iter_docs():
+            ids.append(doc.get("id", ""))
+            abstracts.append(haystack(doc.get("abstract")))
+        if ids == data.ids:  # else the library changed meanwhile; a reload will follow
+            index.add_abstracts(abstracts)
+            self.post_message(AbstractsIndexed(index))
 
     @on(RecordsLoaded)
     def _loaded_records(self, message: RecordsLoaded) -> None:
-        self.records, self.index = message.records, message.index
-        self.marked = {record.id for record in self.records if record.marked}
+        self.data, self.index = message.data, message.index
+        self.marked = {
+            rid for rid, marked in zip(self.data.ids, self.data.marked, strict=True) if marked
+        }
         self._loaded = True
         self._matches = []
         self.refresh_results()
+
+    @on(AbstractsIndexed)
+    def _abstracts_indexed(self, message: AbstractsIndexed) -> None:
+        # Free words may now match abstracts too: run the current search again.
+        if message.index is self.index and any(c.field is None for c in self._query.positive_text):
+            self.refresh_results(keep_cursor=True)
 
     # -- searching -------------------------------------------------------
 
@@ -111,14 +139,14 @@ class RecordListScreen(Screen[None]):
         else:
             self.rows = sort_positions(self.index, matches, self.sort_key, query, self.sort_reverse)
         needles = tuple(c.needle for c in query.positive_text if c.field != "doi")
-        self.query_one(RecordTable).show(self.records, self.rows, self.marked, needles, keep_cursor)
+        self.query_one(RecordTable).show(self.data, self.rows, self.marked, needles, keep_cursor)
         self._update_status()
 
     def _update_status(self) -> None:
         arrow = "↑" if self.sort_reverse else "↓"
         parts = [
             (f"{len(self.rows):,}", "bold"),
-            f" of {len(self.records):,} records",
+            f" of {len(self.data):,} records",
             "  ·  sorted by ",
             (f"{self.sort_key} {arrow}", "bold"),
         ]
@@ -144,10 +172,10 @@ class RecordListScreen(Screen[None]):
         """The record table."""
         return self.query_one(RecordTable)
 
-    def current_record(self) -> Record | None:
-        """The record under the cursor."""
+    def current_id(self) -> str | None:
+        """The id of the record under the cursor."""
         position = self.table.cursor_position
-        return None if position is None else self.records[position]
+        return None if position is None else self.data.ids[position]
 
     # Focus moves at once (`set_focus`), not after the queued events as `focus()` does:
     # keys typed right after `/` must reach the search line, not the list.
@@ -172,17 +200,17 @@ class RecordListScreen(Screen[None]):
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the record under the cursor, and move on."""
-        record = self.current_record()
-        if record is None:
+        record_id = self.current_id()
+        if record_id is None:
             return
-        marked = record.id not in self.marked
-        (self.marked.add if marked else self.marked.discard)(record.id)
-        self._marks_changed([record.id], marked)
+        marked = record_id not in self.marked
+        (self.marked.add if marked else self.marked.discard)(record_id)
+        self._marks_changed([record_id], marked)
         self.table.action_cursor_down()
 
     def action_mark_all(self) -> None:
         """Mark every record shown."""
-        ids = [self.records[i].id for i in self.rows if self.records[i].id not in self.marked]
+        ids = [self.data.ids[i] for i in self.rows if self.data.ids[i] not in self.marked]
         self.marked.update(ids)
         self._marks_changed(ids, True)
 
@@ -215,7 +243,7 @@ class RecordListScreen(Screen[None]):
         from tui.screens.detail import RecordDetailScreen
 
         self.app.push_screen(
-            RecordDetailScreen(self.store, self.records, self.rows, self.table.cursor),
+            RecordDetailScreen(self.store, self.data.ids, self.rows, self.table.cursor),
             self._returned_from_detail,
         )
 

@@ -21,9 +21,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.bindings import TABLE_BINDINGS
-from tui.models import Record
 from tui.normalize import strip_controls
 from tui.query import highlight_spans
+from tui.rows import ListRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +55,15 @@ def layout_columns(width: int) -> list[Column]:
     return [*fixed, Column("title", "Title", title), *tail]
 
 
-def first_author_label(record: Record) -> str:
+def first_author_label(rows: ListRows, i: int) -> str:
     """ "Adomako et al." for the list; two authors are both named."""
-    if not record.authors:
+    count = rows.author_counts[i]
+    if not count:
         return ""
-    name = record.first_author
-    if len(record.authors) == 2:
-        return f"{name} & {record.authors[1].sort_name}"
-    return f"{name} et al." if len(record.authors) > 2 else name
+    name = rows.first_authors[i]
+    if count == 2:
+        return f"{name} & {rows.second_authors[i]}"
+    return f"{name} et al." if count > 2 else name
 
 
 def _cites(value: int | None) -> str:
@@ -73,37 +74,29 @@ def _cites(value: int | None) -> str:
     return f"{value:,}" if value < 10_000 else f"{value / 1000:.1f}k"
 
 
-def _metric(record: Record) -> str:
+def _metric(impact_factor: float | None, quartile: str) -> str:
     impact = ""
-    if record.impact_factor is not None:
-        impact = (
-            f"{record.impact_factor:.1f}"
-            if record.impact_factor < 100
-            else f"{record.impact_factor:.0f}"
-        )
-    return (
-        f"{impact:>4} {record.jcr_quartile or '':2}".rstrip()
-        if impact or record.jcr_quartile
-        else ""
-    )
+    if impact_factor is not None:
+        impact = f"{impact_factor:.1f}" if impact_factor < 100 else f"{impact_factor:.0f}"
+    return f"{impact:>4} {quartile:2}".rstrip() if impact or quartile else ""
 
 
-def cell_text(record: Record, key: str, marked: bool) -> str:
-    """The text of one cell, safe for the terminal."""
+def cell_text(rows: ListRows, i: int, key: str, marked: bool) -> str:
+    """The text of one cell of row i, safe for the terminal."""
     if key == "mark":
         return "●" if marked else " "
     if key == "year":
-        return str(record.year or "")
+        return str(rows.years[i] or "")
     if key == "author":
-        value = first_author_label(record)
+        value = first_author_label(rows, i)
     elif key == "title":
-        value = record.title or "(no title)"
+        value = rows.titles[i] or "(no title)"
     elif key == "journal":
-        value = record.journal or ""
+        value = rows.journals[i]
     elif key == "cites":
-        return _cites(record.citation_count)
+        return _cites(rows.citations[i])
     else:
-        return _metric(record)
+        return _metric(rows.impacts[i], rows.quartiles[i])
     return strip_controls(value).replace("\n", " ").replace("\t", " ")
 
 
@@ -154,7 +147,7 @@ class RecordTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._records: Sequence[Record] = ()
+        self._data = ListRows()
         self._rows: Sequence[int] = ()
         self._marked: set[str] = set()
         self._needles: tuple[str, ...] = ()
@@ -164,14 +157,14 @@ class RecordTable(ScrollView, can_focus=True):
 
     def show(
         self,
-        records: Sequence[Record],
+        data: ListRows,
         rows: Sequence[int],
         marked: set[str],
         needles: tuple[str, ...] = (),
         keep_cursor: bool = False,
     ) -> None:
-        """Show `records[i]` for each i in `rows`, highlighting `needles` (folded words)."""
-        self._records, self._rows, self._marked, self._needles = records, rows, marked, needles
+        """Show row i of `data` for each i in `rows`, highlighting `needles` (folded words)."""
+        self._data, self._rows, self._marked, self._needles = data, rows, marked, needles
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         if not keep_cursor:
             self.cursor = 0
@@ -192,7 +185,7 @@ class RecordTable(ScrollView, can_focus=True):
 
     @property
     def cursor_position(self) -> int | None:
-        """Position (in the record sequence) of the record under the cursor."""
+        """Position (in the library's rows) of the record under the cursor."""
         if not self._rows:
             return None
         return self._rows[min(self.cursor, len(self._rows) - 1)]
@@ -278,8 +271,8 @@ class RecordTable(ScrollView, can_focus=True):
         return Strip([Segment(fit(text, width), style)], width)
 
     def _row(self, row: int, width: int, base: Style) -> Strip:
-        record = self._records[self._rows[row]]
-        marked = record.id in self._marked
+        data, i = self._data, self._rows[row]
+        marked = data.ids[i] in self._marked
         style = base
         if row == self.cursor:
             style = base + self.get_component_rich_style("record-table--cursor")
@@ -287,13 +280,13 @@ class RecordTable(ScrollView, can_focus=True):
         match = style + self.get_component_rich_style("record-table--match", partial=True)
         segments: list[Segment] = []
         for column in self._columns:
-            text = fit(cell_text(record, column.key, marked), column.width, column.right)
+            text = fit(cell_text(data, i, column.key, marked), column.width, column.right)
             if column.key == "mark":
                 mark_style = self.get_component_rich_style("record-table--mark", partial=True)
                 segments.append(Segment(text, style + mark_style if marked else style))
             elif column.key in ("year", "cites", "journal"):
                 segments.append(Segment(text, dim))
-            elif column.key == "metric" and record.jcr_quartile == "Q1":
+            elif column.key == "metric" and data.quartiles[i] == "Q1":
                 q1 = self.get_component_rich_style("record-table--q1", partial=True)
                 segments.append(Segment(text, style + q1))
             elif column.key in ("title", "author") and self._needles:

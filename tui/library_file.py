@@ -1,0 +1,196 @@
+"""The library file's layout, and the list cache beside it.
+
+The library is TinyDB's JSON (one object of tables), written with one record
+per line::
+
+    {"meta":{"1":{"schema":"refdeck","version":1,...}},
+    "journals":{...},
+    "records":{
+    "1":{"id":"adomako2025acute","doi":"10.1016/...",...},
+    "2":{...}
+    }}
+
+It is still plain JSON that TinyDB reads whole, but refdeck can also read a
+single record by its byte offset, and stream records without holding the
+whole library in memory. Beside it, `library.json.rows` caches the list
+columns (`tui.rows.ListRows`) and the record offsets, tagged with the
+library file's signature (inode, size, mtime): when the library changes, the
+cache no longer matches and is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tui.rows import ROWS_VERSION, ListRows
+
+Signature = tuple[int, int, int]
+RECORDS = "records"
+_RECORDS_OPEN = b'"records":{'
+TEMP_PREFIX = ".refdeck-tmp-"
+"""Temporary files of interrupted writes start with this; the store removes them."""
+
+
+def atomic_write(path: Path, payload: bytes, durable: bool = True) -> Signature:
+    """Replace `path` with `payload` so that a crash leaves either the old or the new file.
+
+    Writes a temporary file in the same directory, fsyncs it, renames it over
+    `path` and fsyncs the directory. Returns the new file's signature. With
+    `durable=False` (caches) the fsyncs are skipped: after a power cut the file
+    may be stale or empty, never half-written by refdeck.
+    """
+    directory = path.parent
+    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    if durable:
+        _fsync_directory(directory)
+    signature = file_signature(path)
+    assert signature is not None
+    return signature
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def file_signature(path: Path) -> Signature | None:
+    """Inode, size and modification time: they all change when the file is replaced."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def serialize(tables: Mapping[str, Mapping[str, Any]]) -> tuple[bytes, list[tuple[int, int]]]:
+    """The file's bytes, and (offset, length) of each record's JSON, in table order."""
+    parts: list[bytes] = [b"{"]
+    size = 1
+    for name, table in tables.items():
+        if name == RECORDS:
+            continue
+        part = orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n"
+        parts.append(part)
+        size += len(part)
+    parts.append(_RECORDS_OPEN)
+    size += len(_RECORDS_OPEN)
+    spans: list[tuple[int, int]] = []
+    separator = b"\n"
+    for doc_id, doc in tables.get(RECORDS, {}).items():
+        key = separator + orjson.dumps(str(doc_id)) + b":"
+        body = orjson.dumps(doc)
+        parts.append(key)
+        parts.append(body)
+        spans.append((size + len(key), len(body)))
+        size += len(key) + len(body)
+        separator = b",\n"
+    parts.append(b"\n}}\n")
+    return b"".join(parts), spans
+
+
+def read_record(path: Path, offset: int, length: int) -> dict[str, Any]:
+    """One record's document, read at its offset."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        doc = orjson.loads(handle.read(length))
+    if not isinstance(doc, dict):
+        raise ValueError("not a record")
+    return doc
+
+
+def scan_records(path: Path) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """Stream (document, offset, length) for every record, one line at a time.
+
+    Raises ValueError when the file is not in the one-record-per-line layout
+    (e.g. written by hand or by another tool); the caller then reads it whole.
+    """
+    with open(path, "rb") as handle:
+        offset = 0
+        in_records = False
+        for line in handle:
+            start = offset
+            offset += len(line)
+            if not in_records:
+                if line.rstrip(b"\n").endswith(_RECORDS_OPEN) or line.startswith(_RECORDS_OPEN):
+                    in_records = True
+                    if not line.rstrip(b"\n").endswith(_RECORDS_OPEN):
+                        raise ValueError("records are not one per line")
+                continue
+            body = line.rstrip(b"\n")
+            if body.startswith(b"}"):
+                return
+            colon = body.find(b'":')
+            if colon < 0 or not body.startswith(b'"'):
+                raise ValueError("records are not one per line")
+            begin = colon + 2
+            end = len(body) - 1 if body.endswith(b",") else len(body)
+            doc = orjson.loads(body[begin:end])
+            yield doc, start + begin, end - begin
+    if not in_records:
+        raise ValueError("no records table")
+
+
+def rows_path(path: Path) -> Path:
+    """Where the list cache of a library lives."""
+    return path.with_name(path.name + ".rows")
+
+
+def load_rows(path: Path, signature: Signature) -> tuple[ListRows, list[int], list[int]] | None:
+    """The cached rows and record offsets, if they belong to this exact library file."""
+    try:
+        data = orjson.loads(rows_path(path).read_bytes())
+        if data.get("version") != ROWS_VERSION or tuple(data.get("signature", ())) != signature:
+            return None
+        rows = ListRows.from_columns(data["columns"])
+        offsets, lengths = data["offsets"], data["lengths"]
+        if len(offsets) != len(rows) or len(lengths) != len(rows):
+            return None
+        return rows, offsets, lengths
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a missing, stale or damaged cache is simply rebuilt
+
+
+def save_rows(
+    path: Path, signature: Signature, rows: ListRows, offsets: list[int], lengths: list[int]
+) -> None:
+    """Write the list cache; failing to (a full disk) only costs a rebuild later."""
+    payload = orjson.dumps(
+        {
+            "version": ROWS_VERSION,
+            "signature": list(signature),
+            "columns": rows.to_columns(),
+            "offsets": offsets,
+            "lengths": lengths,
+        }
+    )
+    with contextlib.suppress(OSError):
+        # A cache: no fsync. A stale or damaged cache fails its checks and is rebuilt.
+        atomic_write(rows_path(path), payload, durable=False)
