@@ -28,7 +28,8 @@ _SYLLABLES = [a + b for a in "bcdfghklmnprstvz" for b in ("a", "e", "i", "o", "u
 
 def _vocabulary(size: int, rng: random.Random) -> list[str]:
     made_up = {"".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4))) for _ in range(size * 2)}
-    return _COMMON + sorted(made_up)[: size - len(_COMMON)]
+    # Sorted first for a deterministic set, then shuffled so frequent words are not all "ba...".
+    return _COMMON + rng.sample(sorted(made_up), size - len(_COMMON))
 
 
 def make_records(count: int, seed: int = 1) -> list[Record]:

@@ -68,6 +68,55 @@ def atomic_write(path: Path, payload: bytes, durable: bool = True) -> Signature:
     return signature
 
 
+def patch_records(
+    path: Path, patches: list[tuple[int, int, bytes]]
+) -> tuple[Signature, list[tuple[int, int]]]:
+    """Write a copy of the library with some records' JSON replaced, atomically.
+
+    `patches` are (offset, length, new JSON) of records, by offset. The rest is
+    copied byte for byte, so a change to a few records of a 200 MB library
+    costs a file copy, not a parse and a serialization of everything. Returns
+    the new signature and, per patch, the size change it made at its offset.
+    """
+    patches = sorted(patches)
+    directory = path.parent
+    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
+    shifts = []
+    try:
+        with open(path, "rb") as source, os.fdopen(fd, "wb") as target:
+            position = 0
+            for offset, length, body in patches:
+                _copy(source, target, position, offset - position)
+                target.write(body)
+                shifts.append((offset, len(body) - length))
+                position = offset + length
+            source.seek(position)
+            while chunk := source.read(1 << 20):
+                target.write(chunk)
+            target.flush()
+            os.fsync(target.fileno())
+        os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(directory)
+    signature = file_signature(path)
+    assert signature is not None
+    return signature, shifts
+
+
+def _copy(source: Any, target: Any, start: int, size: int) -> None:
+    source.seek(start)
+    while size > 0:
+        chunk = source.read(min(size, 1 << 20))
+        if not chunk:
+            raise ValueError("the library file is shorter than expected")
+        target.write(chunk)
+        size -= len(chunk)
+
+
 def _fsync_directory(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)

@@ -536,8 +536,10 @@ def haystack(text: str | None) -> str:
     if not text:
         return ""
     if text.isascii():
-        return " " + " ".join(text.translate(_ASCII_PUNCTUATION).split())
-    return " " + " ".join(_NON_WORD.sub(" ", fold(text)).split())
+        words = text.translate(_ASCII_PUNCTUATION).split()
+    else:
+        words = _NON_WORD.sub(" ", fold(text)).split()
+    return " " + " ".join(words) if words else ""
 
 
 # ---------------------------------------------------------------------------

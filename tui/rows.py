@@ -115,7 +115,7 @@ class ListRows:
         count = len(columns["ids"])
         if any(len(columns[name]) != count for name in names):
             raise ValueError("columns of different lengths")
-        return cls(**{name: list(columns[name]) for name in names})
+        return cls(**{name: columns[name] for name in names})  # fresh lists from the parser
 
     def with_marked(self, positions: Iterable[int], value: bool) -> None:
         """Set the mark of some rows (in place)."""

@@ -35,6 +35,7 @@ from tui.library_file import (
     atomic_write,
     file_signature,
     load_rows,
+    patch_records,
     read_record,
     save_rows,
     scan_records,
@@ -593,6 +594,8 @@ class RecordStore:
     def set_marked(self, ids: Iterable[str], marked: bool) -> None:
         """Mark or unmark records, in one write."""
         wanted = set(ids)
+        if self._patch_marks(wanted, marked):
+            return
         with self._transaction() as db:
             table = db.table(_RECORDS)
             doc_ids = [
@@ -610,6 +613,62 @@ class RecordStore:
                     doc.pop("marked", None)
 
             table.update(transform, doc_ids=doc_ids)
+
+    def _patch_marks(self, wanted: set[str], marked: bool) -> bool:
+        """Marks at scale: rewrite only the changed records' lines (see `patch_records`).
+
+        Used when the list view knows every record's offset in the current
+        file; returns False (use the TinyDB path) otherwise.
+        """
+        if self.path is None:
+            return False
+        with self._thread_lock, self._locked():
+            rows = self._rows
+            signature = file_signature(self.path)
+            if (
+                rows is None
+                or self._offsets is None
+                or self._lengths is None
+                or signature is None
+                or self._rows_key != signature
+            ):
+                return False
+            offsets, lengths = list(self._offsets), list(self._lengths)
+            patches, positions = [], []
+            for position, record_id in enumerate(rows.ids):
+                if record_id not in wanted or rows.marked[position] == marked:
+                    continue
+                doc = read_record(self.path, offsets[position], lengths[position])
+                if doc.get("id") != record_id:
+                    return False
+                if marked:
+                    doc["marked"] = True
+                else:
+                    doc.pop("marked", None)
+                patches.append((offsets[position], lengths[position], orjson.dumps(doc)))
+                positions.append(position)
+            if not patches:
+                return True
+            try:
+                new_signature, _ = patch_records(self.path, patches)
+            except OSError as error:
+                raise LibraryError(
+                    f"cannot write the library {self.path}: {error.strerror or error}; "
+                    "it is unchanged"
+                ) from error
+            # Records after a patched one moved by the size change of the patches before them.
+            shift = 0
+            by_position = dict(zip(positions, patches, strict=True))
+            for position in range(len(offsets)):
+                offsets[position] += shift
+                if position in by_position:
+                    _, length, body = by_position[position]
+                    shift += len(body) - length
+                    lengths[position] = len(body)
+            rows.with_marked(positions, marked)
+            save_rows(self.path, new_signature, rows, offsets, lengths)
+            self._set_rows(rows, new_signature, offsets, lengths)
+            return True
 
     def update(self, record_id_: str, **changes: Any) -> Record:
         """Change fields of one stored record (tags, note, mark...) and save it."""

@@ -216,3 +216,28 @@ def test_sort_orders() -> None:
     )
     by_title = [RECORDS[i].title[:3] for i in sort_positions(INDEX, everything, "title")]  # type: ignore[index]
     assert by_title == ["A m", "Acu", "An ", "Mag"]
+
+
+def test_word_index_answers_like_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inverted word index (used at scale) finds exactly what scanning the text finds."""
+    import tui.query
+    from tests.conftest import sample_store
+
+    records = sample_store().all()
+    scanning = SearchIndex.from_records(records)
+    scanning.words = None  # the plain scan
+    indexed = SearchIndex.from_records(records)
+    assert indexed.words is not None
+    monkeypatch.setattr(tui.query, "SCAN_LIMIT", 0)  # always ask the index
+    queries = [
+        "l", "le", "leuk", "leukemia", "cell", "brain", "a:smith", "a:h", "t:the", "j:neuro",
+        '"magnetic resonance"', '"of the"', "meg eeg", "nunez", "hämäläinen", "10.1016",
+        "kw:genom", "-the", "neuro -imaging", "x", "zzzz", "2019", "ab:cohort", "covid-19",
+    ]  # fmt: skip
+    for text in queries:
+        query = parse_query(text)
+        assert indexed.search(query) == scanning.search(query), text
+        narrowed = indexed.search(query, within=indexed.search(text.split()[0][:1] or "a"))
+        assert narrowed == scanning.search(
+            query, within=scanning.search(text.split()[0][:1] or "a")
+        ), text

@@ -261,3 +261,35 @@ def test_two_processes_never_lose_each_others_records(library: Path) -> None:
     assert len(titles) == 301
     assert {f"alpha paper {i}" for i in range(150)} <= titles
     assert {f"beta paper {i}" for i in range(150)} <= titles
+
+
+def test_marks_patch_the_file_and_stay_consistent(library: Path) -> None:
+    """Marking rewrites only the changed lines; the file stays valid TinyDB JSON, offsets right."""
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/m{i}") for i in range(50)])
+    ids = store.rows().ids
+    store.set_marked([ids[3], ids[10], ids[49]], True)
+    store.set_marked([ids[10]], False)
+    reopened = RecordStore.open(library)  # from the cache beside the file
+    assert [reopened.record(i).marked for i in (ids[3], ids[10], ids[49], ids[0])] == [  # type: ignore[union-attr]
+        True, False, True, False,
+    ]  # fmt: skip
+    assert [r.id for r in reopened.all() if r.marked] == [ids[3], ids[49]]  # a full parse agrees
+    assert reopened.rows().marked.count(True) == 2
+    (library.parent / (library.name + ".rows")).unlink()
+    assert RecordStore.open(library).rows().marked.count(True) == 2  # rebuilt by scanning
+    # A later import through TinyDB keeps the marks.
+    reopened.upsert([make("Paper 3", "10.5555/m3").with_changes(volume="9")])
+    assert RecordStore.open(library).record(ids[3]).marked  # type: ignore[union-attr]
+
+
+def test_record_reads_one_record_by_offset(library: Path) -> None:
+    """The browser reads an opened record at its offset, and falls back when the file changed."""
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/o{i}") for i in range(20)])
+    ids = store.rows().ids
+    assert store.record(ids[7]).title == "Paper 7"  # type: ignore[union-attr]
+    other = RecordStore.open(library)
+    other.upsert([make("New paper", "10.5555/new")])  # another process writes
+    assert store.record(ids[7]).title == "Paper 7"  # type: ignore[union-attr]
+    assert store.record("no-such-id") is None

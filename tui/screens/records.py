@@ -19,9 +19,9 @@ from tui.rows import ListRows
 from tui.store import RecordStore
 from tui.widgets.record_table import RecordTable
 
-RELEVANCE_SCORING_LIMIT = 20_000
-"""Above this many matches, relevance keeps library order: scoring them all would lag a keystroke,
-and a query that broad has no meaningful best match anyway."""
+RELEVANCE_SCORING_LIMIT = 2_000
+"""Above this many matches, relevance keeps library order: scoring costs a few microseconds a
+record, so scoring them all would lag a keystroke, and a query that broad has no best match."""
 
 
 class SearchLine(Input):
@@ -30,7 +30,14 @@ class SearchLine(Input):
 
 @dataclass
 class RecordsLoaded(Message):
-    """The list rows have been read and indexed (in a worker)."""
+    """The list rows have been read (in a worker)."""
+
+    data: ListRows
+
+
+@dataclass
+class IndexReady(Message):
+    """The metadata search index is built (in a worker)."""
 
     data: ListRows
     index: SearchIndex
@@ -82,13 +89,18 @@ class RecordListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", description="Read and index the library")
     def load(self) -> None:
-        """Read the list rows (from the cache when it matches) and index them, off the UI thread.
-
-        The abstracts come second: the list can be used while they are read.
-        """
+        """Read the list rows (from the cache when it matches) and index them, off the UI thread."""
         data = self.store.rows()
-        index = SearchIndex(data)
-        self.post_message(RecordsLoaded(data, index))
+        self.post_message(RecordsLoaded(data))
+        # The rows show first; building the index (a third of a second at 100,000) comes after.
+        self.post_message(IndexReady(data, SearchIndex(data)))
+
+    @work(thread=True, exclusive=True, group="abstracts", description="Index the abstracts")
+    def index_abstracts(self, data: ListRows, index: SearchIndex) -> None:
+        """Read every abstract and build the word index, after the first screen is drawn.
+
+        Until it is done, free words match the metadata only (scanned).
+        """
         abstracts: list[str] = []
         ids: list[str] = []
         for doc in self.store.iter_docs():
@@ -100,13 +112,25 @@ class RecordListScreen(Screen[None]):
 
     @on(RecordsLoaded)
     def _loaded_records(self, message: RecordsLoaded) -> None:
-        self.data, self.index = message.data, message.index
+        self.data = message.data
+        self.index = SearchIndex(ListRows())  # until IndexReady: nothing to search yet
         self.marked = {
             rid for rid, marked in zip(self.data.ids, self.data.marked, strict=True) if marked
         }
         self._loaded = True
         self._matches = []
-        self.refresh_results()
+        self.rows = list(range(len(self.data)))
+        self.query_one(RecordTable).show(self.data, self.rows, self.marked)
+        self._update_status()
+
+    @on(IndexReady)
+    def _index_ready(self, message: IndexReady) -> None:
+        if message.data is not self.data:
+            return
+        self.index = message.index
+        self.refresh_results(keep_cursor=True)
+        # Heavy reading competes with drawing for the interpreter: start it once the rows show.
+        self.call_after_refresh(self.index_abstracts, self.data, self.index)
 
     @on(AbstractsIndexed)
     def _abstracts_indexed(self, message: AbstractsIndexed) -> None:
