@@ -356,12 +356,13 @@ class RecordStore:
         self._rows, self._rows_key = rows, key
         self._offsets, self._lengths, self._positions = offsets, lengths, None
 
-    def rows(self) -> ListRows:
+    def rows(self, progress: Callable[[float], None] | None = None) -> ListRows:
         """The list columns of every record, in library order; cheap to get again.
 
         For a library file they come from the cache beside it when it matches
         the file, else from one streaming pass over the file (which refreshes
-        the cache). Treat the result as read-only: it is shared.
+        the cache, and reports the fraction read to `progress`). Treat the
+        result as read-only: it is shared.
         """
         with self._thread_lock:
             if self.path is None:
@@ -381,22 +382,27 @@ class RecordStore:
             if loaded is not None:
                 self._set_rows(loaded[0], signature, loaded[1], loaded[2])
             else:
-                rows, offsets, lengths, key = self._scan_rows()
+                rows, offsets, lengths, key = self._scan_rows(progress)
                 self._set_rows(rows, key, offsets, lengths)
             assert self._rows is not None
             return self._rows
 
-    def _scan_rows(self) -> tuple[ListRows, list[int] | None, list[int] | None, object]:
+    def _scan_rows(
+        self, progress: Callable[[float], None] | None = None
+    ) -> tuple[ListRows, list[int] | None, list[int] | None, object]:
         """Build the rows by streaming the file, and cache them for the next start."""
         assert self.path is not None
         for _attempt in range(3):
             before = file_signature(self.path)
+            size = max(before[1] if before else 1, 1)
             rows, offsets, lengths = ListRows(), [], []
             try:
-                for doc, offset, length in scan_records(self.path):
+                for count, (doc, offset, length) in enumerate(scan_records(self.path)):
                     rows.append_doc(doc)
                     offsets.append(offset)
                     lengths.append(length)
+                    if progress is not None and count % 2000 == 0:
+                        progress(offset / size)
             except ValueError:
                 # Not in refdeck's layout (edited by hand?): read it whole, validated.
                 docs = (self._storage.read() or {}).get(_RECORDS, {}).values()

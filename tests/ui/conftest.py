@@ -24,6 +24,7 @@ HOSTILE_TITLES = [
     "[/ x",
     "[$accent]x",
     "[@click=app.quit]x[/]",
+    "Escapes \x1b]52;c;aGk=\x07 \x1b[2J \x1b]8;;https://evil.example\x1b\\ \x9b31m end",
 ]
 """Record text that must show exactly as stored, never styled, linked or run."""
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.ui.conftest import HOSTILE_TITLES, aggregator_store, hostile_store
 from tui.app import BibApp
 from tui.config import load_config
+from tui.normalize import strip_controls
 from tui.screens import HelpScreen, RecordDetailScreen, RecordListScreen
 from tui.widgets import RecordTable, RecordView
 
@@ -273,13 +275,20 @@ async def test_quit_key(app: BibApp) -> None:
 
 
 async def test_hostile_record_text_shows_literally_everywhere() -> None:
-    """Markup in titles, authors, journals and abstracts is never parsed, styled or run."""
+    """Markup in titles, authors, journals and abstracts is never parsed, styled or run.
+
+    The records here bypass the importer, so the escape sequences in one title
+    reach the browser: it must remove them again when it draws.
+    """
     app = BibApp(hostile_store())
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await ready(pilot)
         lines = "\n".join(table_lines(screen))
-        for title in HOSTILE_TITLES:
+        for title in HOSTILE_TITLES[:-1]:
             assert title[:30] in lines, title
+        assert "Escapes ]52;c;aGk= [2J ]8;;https://evil.example\\ 31m end"[:40] in lines
+        for control in ("\x1b", "\x07", "\x9b"):
+            assert control not in lines
         for row in range(len(HOSTILE_TITLES)):
             screen.query_one(RecordTable).move_to(row)
             await pilot.press("enter")
@@ -287,7 +296,9 @@ async def test_hostile_record_text_shows_literally_everywhere() -> None:
             detail = app.screen
             assert isinstance(detail, RecordDetailScreen)
             title = str(detail.query_one("#title", Static).render())
-            assert detail.record is not None and title == detail.record.title
+            assert detail.record is not None
+            assert title == strip_controls(detail.record.title or "")
+            assert not any(c in title for c in ("\x1b", "\x07", "\x9b"))
             assert "[b]Evil" in str(detail.query_one("#authors", Static).render())
             assert "[link=https://evil.example]a link[/link]" in str(
                 detail.query_one("#abstract", Static).render()
@@ -323,3 +334,48 @@ async def test_broken_config_file_uses_defaults(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert app.theme == "textual-dark"
+
+
+async def test_command_palette_lists_the_screen_actions(app: BibApp) -> None:
+    """Ctrl+P offers the list's actions, and running one does what its key does."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot)
+        titles = [command.title for command in app.get_system_commands(screen)]
+        for expected in ("Search", "Open", "Mark", "Sort", "Help"):
+            assert expected in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Sort", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "sorted by year" in status(screen)
+
+
+async def test_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR turns colour off (Textual reads it when the app is created)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = BibApp(aggregator_store())
+    assert app.no_color
+
+
+async def test_first_load_of_a_library_without_cache_shows_progress(tmp_path: Path) -> None:
+    """A library whose list cache is gone is read with a progress bar, then listed."""
+    from tui.screens.records import LoadProgress
+    from tui.store import RecordStore
+
+    library = tmp_path / "library.json"
+    source = aggregator_store()
+    RecordStore.open(library).upsert(source.all(), source.journals())
+    (tmp_path / "library.json.rows").unlink()
+    fractions: list[float] = []
+    RecordStore.open(library).rows(progress=fractions.append)
+    assert fractions and all(0 <= f < 1 for f in fractions)
+    assert (tmp_path / "library.json.rows").exists()  # rebuilt for the next start
+
+    app = BibApp(RecordStore.open(library))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot)
+        assert status(screen).startswith("8 of 8 records")
+        screen._loaded = False  # as while the rows are still being read
+        screen._load_progress(LoadProgress(0.5))
+        assert "Reading the library" in status(screen) and "50%" in status(screen)

@@ -36,6 +36,13 @@ class RecordsLoaded(Message):
 
 
 @dataclass
+class LoadProgress(Message):
+    """How much of the library has been read, when its list cache had to be rebuilt."""
+
+    fraction: float
+
+
+@dataclass
 class IndexReady(Message):
     """The metadata search index is built (in a worker)."""
 
@@ -90,7 +97,7 @@ class RecordListScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="load", description="Read and index the library")
     def load(self) -> None:
         """Read the list rows (from the cache when it matches) and index them, off the UI thread."""
-        data = self.store.rows()
+        data = self.store.rows(progress=lambda fraction: self.post_message(LoadProgress(fraction)))
         self.post_message(RecordsLoaded(data))
         # The rows show first; building the index (a third of a second at 100,000) comes after.
         self.post_message(IndexReady(data, SearchIndex(data)))
@@ -109,6 +116,21 @@ class RecordListScreen(Screen[None]):
         if ids == data.ids:  # else the library changed meanwhile; a reload will follow
             index.add_abstracts(abstracts)
             self.post_message(AbstractsIndexed(index))
+
+    @on(LoadProgress)
+    def _load_progress(self, message: LoadProgress) -> None:
+        if self._loaded:
+            return
+        width = 30
+        filled = int(width * message.fraction)
+        bar = "█" * filled + "░" * (width - filled)
+        self.query_one("#status", Static).update(
+            Content.assemble(
+                "Reading the library (once, after it changed elsewhere)  ",
+                (bar, "$accent"),
+                f" {message.fraction:4.0%}",
+            )
+        )
 
     @on(RecordsLoaded)
     def _loaded_records(self, message: RecordsLoaded) -> None:
