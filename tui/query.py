@@ -264,6 +264,8 @@ class WordIndex:
     def __init__(self, words: list[str], postings: list[array[int]], size: int) -> None:
         self.words = words
         self.postings = postings
+        self.size = size
+        """How many records were indexed."""
         self._initials: dict[str, array[int]] = {}
         """For each first character, the records with a word starting with it.
 
@@ -281,17 +283,10 @@ class WordIndex:
     @classmethod
     def build(cls, texts: Iterable[str]) -> WordIndex:
         """Index texts in haystack form; text i belongs to record position i."""
-        table: dict[str, array[int]] = {}
-        position = -1
-        for position, text in enumerate(texts):
-            for word in set(text.split()):
-                entry = table.get(word)
-                if entry is None:
-                    table[word] = array("I", (position,))
-                else:
-                    entry.append(position)
-        words = sorted(table)
-        return cls(words, [table[word] for word in words], position + 1 if table else 0)
+        builder = WordIndexBuilder()
+        for text in texts:
+            builder.add(text)
+        return builder.finish()
 
     def starting_with(self, prefix: str) -> set[int] | array[int]:
         """Positions of records with a word that starts with `prefix` (sorted when an array)."""
@@ -310,6 +305,30 @@ class WordIndex:
         """Positions of records holding exactly this word."""
         k = bisect_left(self.words, word)
         return self.postings[k] if k < len(self.words) and self.words[k] == word else array("I")
+
+
+class WordIndexBuilder:
+    """Builds a `WordIndex` one record at a time, so texts need not be kept in memory."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, array[int]] = {}
+        self._count = 0
+
+    def add(self, text: str) -> None:
+        """Index the next record's text (haystack form)."""
+        position, table = self._count, self._table
+        for word in set(text.split()):
+            entry = table.get(word)
+            if entry is None:
+                table[word] = array("I", (position,))
+            else:
+                entry.append(position)
+        self._count += 1
+
+    def finish(self) -> WordIndex:
+        """The index of every text added."""
+        words = sorted(self._table)
+        return WordIndex(words, [self._table[word] for word in words], self._count)
 
 
 def _runs_by_initial(words: list[str]) -> Iterable[tuple[int, int, str]]:
@@ -336,8 +355,10 @@ class SearchIndex:
     """The list rows prepared for matching. Build once per library change; query per keystroke.
 
     Metadata haystacks come ready-folded with the rows. Abstracts are long and
-    read from the full records, so they are added later (`add_abstracts`),
-    after the first screen; until then free words match the metadata only.
+    live only in the word index (`add_word_index`), built after the first
+    screen from the full records; until then free words match the metadata
+    only. Where a phrase must be checked against an abstract's exact text,
+    `abstract_text(position)` reads it (from the library file).
     """
 
     def __init__(self, rows: ListRows) -> None:
@@ -348,7 +369,6 @@ class SearchIndex:
             "journal": rows.journal_hay,
             "keywords": rows.keywords_hay,
             "tags": rows.tags_hay,
-            "abstract": [""] * len(rows),
         }
         self._doi = [doi.lower() for doi in rows.dois]
         self._meta = [
@@ -364,27 +384,29 @@ class SearchIndex:
             )
         ]
         """Everything but the abstract in one string: one test per record for a free word."""
-        self.has_abstracts = False
         self.words: WordIndex | None = None
         """The word index, once built (with the abstracts); until then words are scanned."""
+        self.abstract_text: Callable[[int], str] = lambda position: ""
+        """The haystack of a record's abstract, read on demand."""
 
     @classmethod
     def from_records(cls, records: Sequence[Record]) -> SearchIndex:
         """An index over records held in memory, abstracts included."""
         index = cls(ListRows.from_records(records))
-        index.add_abstracts([haystack(record.abstract) for record in records])
+        abstracts = [haystack(record.abstract) for record in records]
+        index.add_word_index(
+            WordIndex.build(index.word_text(i, abstract) for i, abstract in enumerate(abstracts))
+        )
+        index.abstract_text = abstracts.__getitem__
         return index
 
-    def add_abstracts(self, abstracts: list[str]) -> None:
-        """Index the abstracts' haystacks (one per row, "" when there is none)."""
-        if len(abstracts) == len(self.rows):
-            words = WordIndex.build(
-                f"{meta.replace(' |', ' ')} {abstract}"
-                for meta, abstract in zip(self._meta, abstracts, strict=True)
-            )
-            self._fields["abstract"] = abstracts
-            self.words = words
-            self.has_abstracts = True
+    def word_text(self, position: int, abstract: str) -> str:
+        """Everything a free word may match in record `position`, for the word index."""
+        return f"{self._meta[position].replace(' |', ' ')} {abstract}"
+
+    def add_word_index(self, words: WordIndex) -> None:
+        """Use an index of every record's words (see `word_text`), built in the background."""
+        self.words = words
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -432,19 +454,35 @@ class SearchIndex:
                 if inside != clause.negate:
                     keep.append(i)
             return keep
-        needle, negate = clause.needle, clause.negate
-        if clause.field == "doi":
+        needle, negate, field_name = clause.needle, clause.negate, clause.field
+        if field_name == "doi":
             doi = self._doi
             return [i for i in candidates if (needle in doi[i]) != negate]
-        if not negate and self.words is not None and len(candidates) > SCAN_LIMIT:
+        single_word = " " not in needle.strip()
+        if self.words is not None and (
+            field_name in (None, "abstract") or len(candidates) > SCAN_LIMIT
+        ):
+            if negate:
+                return self._exclude(clause, candidates)
             candidates = self._from_word_index(clause, candidates)
-            if clause.field is None and " " not in needle.strip():
+            if field_name is None and single_word:
                 return candidates  # the index answers a single free word exactly
-        if clause.field is not None:
-            hay = self._fields[clause.field]
+        elif field_name == "abstract":
+            return [] if not negate else list(candidates)  # abstracts are not read yet
+        if field_name == "abstract":
+            return [i for i in candidates if needle in self.abstract_text(i)]
+        if field_name is not None:
+            hay = self._fields[field_name]
             return [i for i in candidates if (needle in hay[i]) != negate]
-        meta, abstract = self._meta, self._fields["abstract"]
-        return [i for i in candidates if (needle in meta[i] or needle in abstract[i]) != negate]
+        meta, abstract = self._meta, self.abstract_text
+        if self.words is None:  # metadata only, until the abstracts are indexed
+            return [i for i in candidates if (needle in meta[i]) != negate]
+        return [i for i in candidates if needle in meta[i] or needle in abstract(i)]
+
+    def _exclude(self, clause: TextClause, candidates: Sequence[int]) -> list[int]:
+        """Drop the records a negated clause matches (found through the word index)."""
+        matching = set(self._filter(TextClause(clause.needle, clause.field), candidates))
+        return [i for i in candidates if i not in matching]
 
     def _from_word_index(self, clause: TextClause, candidates: Sequence[int]) -> list[int]:
         """Candidates holding every word of the clause (a superset of the matches)."""
@@ -474,14 +512,15 @@ class SearchIndex:
             if clause.field == "doi":
                 total += 10 if self._doi[position] == needle else 3
                 continue
-            if needle in fields["title"][position]:
-                total += 4 + (2 if fields["title"][position].startswith(needle) else 0)
+            title = fields["title"][position]
+            found = title.find(needle)
+            if found >= 0:
+                # A word early in the title says more about the paper than one at its end.
+                total += 4 + (2 if found == 0 else 0) + 1 - found / len(title)
             if needle in fields["authors"][position]:
                 total += 3
             if needle in fields["journal"][position] or needle in fields["keywords"][position]:
                 total += 1
-            if needle in fields["abstract"][position]:
-                total += 0.5
         return total
 
 

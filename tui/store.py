@@ -448,6 +448,9 @@ class RecordStore:
                         return Record.from_doc(doc)
                 except (OSError, ValueError):
                     pass  # the file changed under us: fall back to reading it whole
+            records = self.all()
+            if self.path is None and position < len(records) and records[position].id == record_id:
+                return records[position]  # in memory: rows and records share their order
         return next((r for r in self.all() if r.id == record_id), None)
 
     def iter_docs(self) -> Iterator[dict[str, Any]]:

@@ -218,26 +218,55 @@ def test_sort_orders() -> None:
     assert by_title == ["A m", "Acu", "An ", "Mag"]
 
 
-def test_word_index_answers_like_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inverted word index (used at scale) finds exactly what scanning the text finds."""
+def _brute_force(records: list[Record], text: str) -> list[int]:
+    """The obvious reading of a text-only query, record by record: the oracle."""
+    from tui.normalize import haystack
+
+    query = parse_query(text)
+    found = []
+    for position, record in enumerate(records):
+        fields = {
+            "title": haystack(record.title),
+            "authors": haystack(" ; ".join(record.author_names)),
+            "journal": haystack(record.journal),
+            "keywords": haystack(" ; ".join(record.keywords)),
+            "tags": haystack(" ; ".join(record.tags)),
+            "abstract": haystack(record.abstract),
+        }
+        anywhere = [*fields.values(), haystack(record.doi)]
+        ok = True
+        for clause in query.clauses:
+            assert isinstance(clause, TextClause)
+            if clause.field == "doi":
+                hit = clause.needle in (record.doi or "").lower()
+            elif clause.field:
+                hit = clause.needle in fields[clause.field]
+            else:
+                hit = any(clause.needle in hay for hay in anywhere)
+            ok = ok and hit != clause.negate
+        if ok:
+            found.append(position)
+    return found
+
+
+def test_word_index_answers_like_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inverted word index (used at scale) finds exactly what checking every record finds."""
     import tui.query
     from tests.conftest import sample_store
 
     records = sample_store().all()
-    scanning = SearchIndex.from_records(records)
-    scanning.words = None  # the plain scan
-    indexed = SearchIndex.from_records(records)
-    assert indexed.words is not None
-    monkeypatch.setattr(tui.query, "SCAN_LIMIT", 0)  # always ask the index
+    index = SearchIndex.from_records(records)
+    assert index.words is not None
     queries = [
         "l", "le", "leuk", "leukemia", "cell", "brain", "a:smith", "a:h", "t:the", "j:neuro",
         '"magnetic resonance"', '"of the"', "meg eeg", "nunez", "hämäläinen", "10.1016",
         "kw:genom", "-the", "neuro -imaging", "x", "zzzz", "2019", "ab:cohort", "covid-19",
+        "-ab:the", '-"of the"', "doi:10.1038",
     ]  # fmt: skip
-    for text in queries:
-        query = parse_query(text)
-        assert indexed.search(query) == scanning.search(query), text
-        narrowed = indexed.search(query, within=indexed.search(text.split()[0][:1] or "a"))
-        assert narrowed == scanning.search(
-            query, within=scanning.search(text.split()[0][:1] or "a")
-        ), text
+    for limit in (0, 3000):  # fielded clauses: through the index, and by scanning
+        monkeypatch.setattr(tui.query, "SCAN_LIMIT", limit)
+        for text in queries:
+            assert index.search(text) == _brute_force(records, text), (limit, text)
+            first = index.search(text.split()[0][:2])
+            narrowed = [i for i in _brute_force(records, text) if i in set(first)]
+            assert index.search(text, within=first) == narrowed, (limit, text)

@@ -14,7 +14,14 @@ from textual.widgets import Footer, Input, Static
 
 from tui.bindings import LIST_BINDINGS, SEARCH_BINDINGS
 from tui.normalize import haystack
-from tui.query import SORT_KEYS, Query, SearchIndex, parse_query, sort_positions
+from tui.query import (
+    SORT_KEYS,
+    Query,
+    SearchIndex,
+    WordIndexBuilder,
+    parse_query,
+    sort_positions,
+)
 from tui.rows import ListRows
 from tui.store import RecordStore
 from tui.widgets.record_table import RecordTable
@@ -104,18 +111,29 @@ class RecordListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="abstracts", description="Index the abstracts")
     def index_abstracts(self, data: ListRows, index: SearchIndex) -> None:
-        """Read every abstract and build the word index, after the first screen is drawn.
+        """Index every record's words, abstracts included, after the first screen is drawn.
 
-        Until it is done, free words match the metadata only (scanned).
+        Records are streamed from the library and their abstracts dropped once
+        indexed, so memory holds the index, not the text. Until it is done,
+        free words match the metadata only.
         """
-        abstracts: list[str] = []
-        ids: list[str] = []
-        for doc in self.store.iter_docs():
-            ids.append(doc.get("id", ""))
-            abstracts.append(haystack(doc.get("abstract")))
-        if ids == data.ids:  # else the library changed meanwhile; a reload will follow
-            index.add_abstracts(abstracts)
-            self.post_message(AbstractsIndexed(index))
+        builder = WordIndexBuilder()
+        for position, doc in enumerate(self.store.iter_docs()):
+            if position >= len(data.ids) or doc.get("id") != data.ids[position]:
+                return  # the library changed meanwhile; a reload will follow
+            builder.add(index.word_text(position, haystack(doc.get("abstract"))))
+        words = builder.finish()
+        if len(words.words) and words.size != len(data.ids):
+            return
+        store, ids = self.store, data.ids
+
+        def abstract_text(position: int) -> str:
+            record = store.record(ids[position])
+            return haystack(record.abstract) if record else ""
+
+        index.abstract_text = abstract_text
+        index.add_word_index(words)
+        self.post_message(AbstractsIndexed(index))
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
