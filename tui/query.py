@@ -152,10 +152,13 @@ class Query:
         """True when every record this query matches also matches `previous`.
 
         Then the search can start from the previous results, which keeps typing
-        fast: `leuk` -> `leuke` only narrows. Conservative: only plain, positive
-        text clauses of `previous` are recognized as implied.
+        fast: `leuk` -> `leuke` only narrows. Conservative: a clause of
+        `previous` is implied when `self` has it too, or, for a plain positive
+        word, a longer form of it.
         """
         for old in previous.clauses:
+            if old in self.clauses:
+                continue  # the same filter, still there
             if not isinstance(old, TextClause) or old.negate:
                 return False
             if not any(
@@ -261,24 +264,24 @@ class WordIndex:
     posting lists, instead of a scan of every record's text.
     """
 
-    def __init__(self, words: list[str], postings: list[array[int]], size: int) -> None:
+    def __init__(
+        self,
+        words: list[str],
+        postings: list[array[int]],
+        size: int,
+        short_prefixes: dict[str, array[int]] | None = None,
+    ) -> None:
         self.words = words
         self.postings = postings
         self.size = size
         """How many records were indexed."""
-        self._initials: dict[str, array[int]] = {}
-        """For each first character, the records with a word starting with it.
+        self.short_prefixes = short_prefixes or {}
+        """For every one- and two-character prefix, the records with a word starting with it.
 
-        One typed letter matches thousands of words; unioning their postings on
-        the keystroke would take a tenth of a second at 100,000 records.
+        One or two typed letters match thousands of words; unioning their
+        postings on the keystroke would take tens of milliseconds at 100,000
+        records, so these are collected while the index is built.
         """
-        flags = bytearray(size)
-        for low, high, initial in _runs_by_initial(words):
-            flags[:] = bytes(size)
-            for k in range(low, high):
-                for position in postings[k]:
-                    flags[position] = 1
-            self._initials[initial] = array("I", (i for i, flag in enumerate(flags) if flag))
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> WordIndex:
@@ -290,8 +293,8 @@ class WordIndex:
 
     def starting_with(self, prefix: str) -> set[int] | array[int]:
         """Positions of records with a word that starts with `prefix` (sorted when an array)."""
-        if len(prefix) == 1 and prefix in self._initials:
-            return self._initials[prefix]
+        if len(prefix) <= 2:
+            return self.short_prefixes.get(prefix, array("I"))
         low = bisect_left(self.words, prefix)
         high = bisect_left(self.words, prefix + "\U0010ffff", low)
         if high - low == 1:
@@ -312,15 +315,23 @@ class WordIndexBuilder:
 
     def __init__(self) -> None:
         self._table: dict[str, array[int]] = {}
+        self._short: dict[str, array[int]] = {}
         self._count = 0
 
     def add(self, text: str) -> None:
         """Index the next record's text (haystack form)."""
-        position, table = self._count, self._table
-        for word in set(text.split()):
+        position, table, short = self._count, self._table, self._short
+        words = set(text.split())
+        for word in words:
             entry = table.get(word)
             if entry is None:
                 table[word] = array("I", (position,))
+            else:
+                entry.append(position)
+        for prefix in {word[:1] for word in words} | {word[:2] for word in words}:
+            entry = short.get(prefix)
+            if entry is None:
+                short[prefix] = array("I", (position,))
             else:
                 entry.append(position)
         self._count += 1
@@ -328,16 +339,7 @@ class WordIndexBuilder:
     def finish(self) -> WordIndex:
         """The index of every text added."""
         words = sorted(self._table)
-        return WordIndex(words, [self._table[word] for word in words], self._count)
-
-
-def _runs_by_initial(words: list[str]) -> Iterable[tuple[int, int, str]]:
-    """(start, end, first character) of each run of sorted words sharing a first character."""
-    start = 0
-    for k in range(1, len(words) + 1):
-        if k == len(words) or words[k][0] != words[start][0]:
-            yield start, k, words[start][0]
-            start = k
+        return WordIndex(words, [self._table[word] for word in words], self._count, self._short)
 
 
 SCAN_LIMIT = 3000
