@@ -152,7 +152,7 @@ def tmux_latencies(library: Path, count: int) -> list[float]:
     latencies = []
     try:
         terminal.wait(f"of {count:,} records", timeout=120)
-        time.sleep(20 if count >= 100_000 else 4)  # let the abstracts be indexed
+        time.sleep(35 if count >= 100_000 else 5)  # let the words and abstracts be indexed
         terminal.keys("/")
         for query in QUERIES[:2]:
             for n in range(1, len(query) + 1):

@@ -212,12 +212,30 @@ def rows_path(path: Path) -> Path:
     return path.with_name(path.name + ".rows")
 
 
+def rows_match(path: Path, signature: Signature) -> bool:
+    """Whether the list cache belongs to this exact library file (reads only its first line)."""
+    try:
+        with open(rows_path(path), "rb") as handle:
+            header = orjson.loads(handle.readline())
+        return (
+            header.get("version") == ROWS_VERSION
+            and tuple(header.get("signature", ())) == signature
+        )
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+
+
 def load_rows(path: Path, signature: Signature) -> tuple[ListRows, list[int], list[int]] | None:
     """The cached rows and record offsets, if they belong to this exact library file."""
     try:
-        data = orjson.loads(rows_path(path).read_bytes())
-        if data.get("version") != ROWS_VERSION or tuple(data.get("signature", ())) != signature:
-            return None
+        with open(rows_path(path), "rb") as handle:
+            header = orjson.loads(handle.readline())
+            if (
+                header.get("version") != ROWS_VERSION
+                or tuple(header.get("signature", ())) != signature
+            ):
+                return None
+            data = orjson.loads(handle.read())
         rows = ListRows.from_columns(data["columns"])
         offsets, lengths = data["offsets"], data["lengths"]
         if len(offsets) != len(rows) or len(lengths) != len(rows):
@@ -231,15 +249,10 @@ def save_rows(
     path: Path, signature: Signature, rows: ListRows, offsets: list[int], lengths: list[int]
 ) -> None:
     """Write the list cache; failing to (a full disk) only costs a rebuild later."""
-    payload = orjson.dumps(
-        {
-            "version": ROWS_VERSION,
-            "signature": list(signature),
-            "columns": rows.to_columns(),
-            "offsets": offsets,
-            "lengths": lengths,
-        }
-    )
+    # A one-line header first, so checking the cache does not mean reading all of it.
+    header = orjson.dumps({"version": ROWS_VERSION, "signature": list(signature)})
+    body = orjson.dumps({"columns": rows.to_columns(), "offsets": offsets, "lengths": lengths})
+    payload = header + b"\n" + body
     with contextlib.suppress(OSError):
         # A cache: no fsync. A stale or damaged cache fails its checks and is rebuilt.
         atomic_write(rows_path(path), payload, durable=False)

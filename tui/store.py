@@ -37,6 +37,7 @@ from tui.library_file import (
     load_rows,
     patch_records,
     read_record,
+    rows_match,
     save_rows,
     scan_records,
     serialize,
@@ -268,13 +269,10 @@ class RecordStore:
             raise LibraryError(f"{path} is a directory, not a library file")
         store = cls(AtomicJSONStorage(path), path, clock=clock)
         signature = file_signature(path)
-        cached = load_rows(path, signature) if signature else None
-        if cached:
-            # The cache names this exact file, which refdeck wrote: it is valid, and
-            # the browser can start without parsing the whole library.
-            store._set_rows(cached[0], signature, cached[1], cached[2])
-        else:
+        if signature is None or not rows_match(path, signature):
             store._storage.read()  # validate now, not at the first command
+        # else the list cache names this exact file, which refdeck wrote: it is valid,
+        # and the browser can start without parsing the whole library.
         store._remove_stale_temp_files()
         return store
 
