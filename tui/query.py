@@ -364,6 +364,7 @@ class SearchIndex:
     """
 
     def __init__(self, rows: ListRows) -> None:
+        rows.ensure_haystacks()
         self.rows = rows
         self._fields: dict[str, list[str]] = {
             "title": rows.title_hay,
