@@ -104,7 +104,10 @@ async def _pilot_latencies(library: Path) -> dict[str, Any]:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RecordListScreen)
-        await screen.workers.wait_for_complete()  # rows, then abstracts and word index
+        deadline = time.monotonic() + 300
+        while screen.index.words is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # rows, then the metadata index, then the word index
+        await screen.workers.wait_for_complete()
         await pilot.pause()
         handler: list[float] = []
         original = screen.refresh_results

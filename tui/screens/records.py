@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -121,11 +122,18 @@ class RecordListScreen(Screen[None]):
         free words match the metadata only.
         """
         builder = WordIndexBuilder()
-        for position, doc in enumerate(self.store.iter_docs()):
-            if position >= len(data.ids) or doc.get("id") != data.ids[position]:
-                return  # the library changed meanwhile; a reload will follow
-            builder.add(index.word_text(position, haystack(doc.get("abstract"))))
-        words = builder.finish()
+        # Millions of long-lived objects: a cyclic collection in the middle would
+        # stop the whole app (the UI thread too) for seconds. Collect after, once.
+        gc.disable()
+        try:
+            for position, doc in enumerate(self.store.iter_docs()):
+                if position >= len(data.ids) or doc.get("id") != data.ids[position]:
+                    return  # the library changed meanwhile; a reload will follow
+                builder.add(index.word_text(position, haystack(doc.get("abstract"))))
+            words = builder.finish()
+        finally:
+            gc.enable()
+        gc.freeze()  # the index lives as long as the screen: keep it out of later collections
         if len(words.words) and words.size != len(data.ids):
             return
         store, ids = self.store, data.ids
@@ -165,6 +173,7 @@ class RecordListScreen(Screen[None]):
         self.rows = list(range(len(self.data)))
         self.query_one(RecordTable).show(self.data, self.rows, self.marked)
         self._update_status()
+        gc.freeze()  # the rows are long-lived: spare later collections from scanning them
         # Indexing competes with drawing for the interpreter: start it once the rows show.
         self.call_after_refresh(self.build_index, self.data)
 
