@@ -20,6 +20,7 @@ from typing import TextIO
 import orjson
 
 from tui import __version__
+from tui.display import volume_issue_pages
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
 from tui.models import Record
 from tui.normalize import strip_controls
@@ -212,16 +213,7 @@ def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
 
     row("Authors", "; ".join(record.author_names))
     row("Editors", "; ".join(a.display for a in record.editors))
-    where = record.journal or ""
-    details = ", ".join(
-        part
-        for part in (
-            f"vol. {record.volume}" if record.volume else "",
-            f"no. {record.issue}" if record.issue else "",
-            f"pp. {record.pages}" if record.pages else "",
-        )
-        if part
-    )
+    where, details = record.journal or "", volume_issue_pages(record)
     row("Journal", f"{where}, {details}" if where and details else where or details)
     row("Date", record.date)
     row("Type", record.type)

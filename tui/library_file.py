@@ -23,9 +23,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -41,16 +41,47 @@ TEMP_PREFIX = ".refdeck-tmp-"
 def atomic_write(path: Path, payload: bytes, durable: bool = True) -> Signature:
     """Replace `path` with `payload` so that a crash leaves either the old or the new file.
 
-    Writes a temporary file in the same directory, fsyncs it, renames it over
-    `path` and fsyncs the directory. Returns the new file's signature. With
-    `durable=False` (caches) the fsyncs are skipped: after a power cut the file
-    may be stale or empty, never half-written by refdeck.
+    With `durable=False` (caches) the fsyncs are skipped: after a power cut the
+    file may be stale or empty, never half-written by refdeck.
     """
+    return _replace(path, lambda target: target.write(payload), durable)
+
+
+def patch_records(
+    path: Path, patches: list[tuple[int, int, bytes]]
+) -> tuple[Signature, list[tuple[int, int]]]:
+    """Write a copy of the library with some records' JSON replaced, atomically.
+
+    `patches` are (offset, length, new JSON) of records. The rest is copied
+    byte for byte, so a change to a few records of a 200 MB library costs a
+    file copy, not a parse and a serialization of everything. Returns the new
+    signature and, per patch, the size change it made at its offset.
+    """
+    patches = sorted(patches)
+    shifts: list[tuple[int, int]] = []
+
+    def write(target: BinaryIO) -> None:
+        with open(path, "rb") as source:
+            position = 0
+            for offset, length, body in patches:
+                _copy(source, target, position, offset - position)
+                target.write(body)
+                shifts.append((offset, len(body) - length))
+                position = offset + length
+            source.seek(position)
+            while chunk := source.read(1 << 20):
+                target.write(chunk)
+
+    return _replace(path, write, durable=True), shifts
+
+
+def _replace(path: Path, write: Callable[[BinaryIO], object], durable: bool) -> Signature:
+    """Write a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder."""
     directory = path.parent
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            write(handle)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -66,45 +97,6 @@ def atomic_write(path: Path, payload: bytes, durable: bool = True) -> Signature:
     signature = file_signature(path)
     assert signature is not None
     return signature
-
-
-def patch_records(
-    path: Path, patches: list[tuple[int, int, bytes]]
-) -> tuple[Signature, list[tuple[int, int]]]:
-    """Write a copy of the library with some records' JSON replaced, atomically.
-
-    `patches` are (offset, length, new JSON) of records, by offset. The rest is
-    copied byte for byte, so a change to a few records of a 200 MB library
-    costs a file copy, not a parse and a serialization of everything. Returns
-    the new signature and, per patch, the size change it made at its offset.
-    """
-    patches = sorted(patches)
-    directory = path.parent
-    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
-    shifts = []
-    try:
-        with open(path, "rb") as source, os.fdopen(fd, "wb") as target:
-            position = 0
-            for offset, length, body in patches:
-                _copy(source, target, position, offset - position)
-                target.write(body)
-                shifts.append((offset, len(body) - length))
-                position = offset + length
-            source.seek(position)
-            while chunk := source.read(1 << 20):
-                target.write(chunk)
-            target.flush()
-            os.fsync(target.fileno())
-        os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(directory)
-    signature = file_signature(path)
-    assert signature is not None
-    return signature, shifts
 
 
 def _copy(source: Any, target: Any, start: int, size: int) -> None:

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.style import Style
 from textual.widgets import Collapsible, Label, Static
 
+from tui.display import volume_issue_pages
 from tui.models import Record
 from tui.normalize import strip_controls
 
@@ -25,15 +26,7 @@ def link(text: str, url: str) -> Content:
 
 def venue_line(record: Record) -> str:
     """ "Journal · vol. 3, no. 2, pp. 10-20 · 2025-05-23" with what the record has."""
-    details = ", ".join(
-        part
-        for part in (
-            f"vol. {record.volume}" if record.volume else "",
-            f"no. {record.issue}" if record.issue else "",
-            f"pp. {record.pages}" if record.pages else "",
-        )
-        if part
-    )
+    details = volume_issue_pages(record)
     return " · ".join(part for part in (record.journal, details, record.date) if part)
 
 
