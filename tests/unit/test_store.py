@@ -293,3 +293,20 @@ def test_record_reads_one_record_by_offset(library: Path) -> None:
     other.upsert([make("New paper", "10.5555/new")])  # another process writes
     assert store.record(ids[7]).title == "Paper 7"  # type: ignore[union-attr]
     assert store.record("no-such-id") is None
+
+
+def test_a_library_in_another_layout_still_works(library: Path) -> None:
+    """A library rewritten by another tool (one JSON line, keys reordered) opens, lists and marks."""
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/l{i}") for i in range(5)])
+    data = orjson.loads(library.read_bytes())
+    data = {"records": data["records"], "meta": data["meta"]}  # another order, no line breaks
+    library.write_bytes(orjson.dumps(data))
+    other = RecordStore.open(library)
+    rows = other.rows()
+    assert sorted(rows.titles) == [f"Paper {i}" for i in range(5)]
+    assert other.record(rows.ids[2]).title == rows.titles[2]  # type: ignore[union-attr]
+    other.set_marked([rows.ids[2]], True)  # through TinyDB, which rewrites it in refdeck's layout
+    again = RecordStore.open(library)
+    assert [r.id for r in again.all() if r.marked] == [rows.ids[2]]
+    assert again.rows().marked.count(True) == 1
