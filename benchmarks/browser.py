@@ -54,7 +54,7 @@ def floor_seconds(runs: int = 5) -> float:
 def first_screen_seconds(library: Path, count: int, runs: int = 3) -> tuple[float, float | None]:
     """Median seconds from starting `refdeck` in tmux to its first screen with rows; peak RSS (MB)."""
     times, rss = [], None
-    label = f"of {count:,} records"
+    label = f"{count:,} records"  # the first rows show "N records"; the full list "M of N records"
     for run in range(runs):
         terminal = TmuxTerminal(Path(f"/tmp/refdeck-bench-{os.getpid()}-{run}"), (100, 30))
         start = time.perf_counter()

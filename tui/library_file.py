@@ -217,6 +217,22 @@ def rows_match(path: Path, signature: Signature) -> bool:
         return False
 
 
+HEAD_ROWS = 150
+"""Rows kept in the cache's header: more than any terminal shows at once."""
+
+
+def load_head(path: Path, signature: Signature) -> tuple[ListRows, int] | None:
+    """The first rows and the total count, from the cache's header line alone."""
+    try:
+        with open(rows_path(path), "rb") as handle:
+            header = orjson.loads(handle.readline())
+        if header.get("version") != ROWS_VERSION or tuple(header.get("signature", ())) != signature:
+            return None
+        return ListRows.from_columns(header["head"]), int(header["count"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def load_rows(path: Path, signature: Signature) -> tuple[ListRows, list[int], list[int]] | None:
     """The cached rows and record offsets, if they belong to this exact library file."""
     try:
@@ -241,8 +257,16 @@ def save_rows(
     path: Path, signature: Signature, rows: ListRows, offsets: list[int], lengths: list[int]
 ) -> None:
     """Write the list cache; failing to (a full disk) only costs a rebuild later."""
-    # A one-line header first, so checking the cache does not mean reading all of it.
-    header = orjson.dumps({"version": ROWS_VERSION, "signature": list(signature)})
+    # A one-line header first, so checking the cache does not mean reading all of it;
+    # it also carries the first rows, so the browser can draw a screen before the rest.
+    header = orjson.dumps(
+        {
+            "version": ROWS_VERSION,
+            "signature": list(signature),
+            "count": len(rows),
+            "head": rows.head(HEAD_ROWS).to_columns(),
+        }
+    )
     body = orjson.dumps({"columns": rows.to_columns(), "offsets": offsets, "lengths": lengths})
     payload = header + b"\n" + body
     with contextlib.suppress(OSError):

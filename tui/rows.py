@@ -130,6 +130,10 @@ class ListRows:
             raise ValueError("columns of different lengths")
         return cls(**{name: columns[name] for name in names})  # fresh lists from the parser
 
+    def head(self, count: int) -> ListRows:
+        """The first `count` rows (stored columns only)."""
+        return ListRows.from_columns({name: getattr(self, name)[:count] for name in _STORED})
+
     def with_marked(self, positions: Iterable[int], value: bool) -> None:
         """Set the mark of some rows (in place)."""
         for position in positions:

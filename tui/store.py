@@ -34,6 +34,7 @@ from tui.library_file import (
     Signature,
     atomic_write,
     file_signature,
+    load_head,
     load_rows,
     patch_records,
     read_record,
@@ -384,6 +385,16 @@ class RecordStore:
                 self._set_rows(rows, key, offsets, lengths)
             assert self._rows is not None
             return self._rows
+
+    def rows_head(self) -> tuple[ListRows, int] | None:
+        """The first rows of the list and the number of records, when the cache can tell cheaply.
+
+        Lets the browser draw its first screen before the whole list is loaded.
+        """
+        if self.path is None or self._rows is not None:
+            return None
+        signature = file_signature(self.path)
+        return load_head(self.path, signature) if signature else None
 
     def _scan_rows(
         self, progress: Callable[[float], None] | None = None

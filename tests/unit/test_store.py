@@ -310,3 +310,19 @@ def test_a_library_in_another_layout_still_works(library: Path) -> None:
     again = RecordStore.open(library)
     assert [r.id for r in again.all() if r.marked] == [rows.ids[2]]
     assert again.rows().marked.count(True) == 1
+
+
+def test_the_cache_header_holds_the_first_rows_and_the_count(library: Path) -> None:
+    """The browser's first screen comes from the cache's header line, before the full list."""
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i:03}", f"10.5555/h{i}") for i in range(400)])
+    reopened = RecordStore.open(library)
+    head = reopened.rows_head()
+    assert head is not None
+    rows, count = head
+    assert count == 400
+    assert rows.titles[:3] == ["Paper 000", "Paper 001", "Paper 002"]
+    assert len(rows) == 150
+    assert rows.ids == reopened.rows().ids[:150]
+    library.write_bytes(library.read_bytes())  # the library changes: the header no longer fits
+    assert RecordStore.open(library).rows_head() is None

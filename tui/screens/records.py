@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,16 @@ class RecordsLoaded(Message):
     """The list rows have been read (in a worker)."""
 
     data: ListRows
+
+
+@dataclass
+class RecordsHead(Message):
+    """The first rows and the record count, to draw before the whole list is read."""
+
+    data: ListRows
+    count: int
+    drawn: threading.Event
+    """Set once the rows are on screen."""
 
 
 @dataclass
@@ -104,7 +115,16 @@ class RecordListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", description="Read and index the library")
     def load(self) -> None:
-        """Read the list rows (from the cache when it matches) and index them, off the UI thread."""
+        """Read the list rows (from the cache when it matches), off the UI thread.
+
+        The first rows, stored in the cache's header, are shown first; the
+        rest is read once they are on screen (parsing it holds the interpreter).
+        """
+        head = self.store.rows_head()
+        if head is not None:
+            drawn = threading.Event()
+            self.post_message(RecordsHead(head[0], head[1], drawn))
+            drawn.wait(timeout=2)
         data = self.store.rows(progress=lambda fraction: self.post_message(LoadProgress(fraction)))
         self.post_message(RecordsLoaded(data))
 
@@ -146,6 +166,21 @@ class RecordListScreen(Screen[None]):
         index.add_word_index(words)
         self.post_message(AbstractsIndexed(index))
 
+    @on(RecordsHead)
+    def _records_head(self, message: RecordsHead) -> None:
+        if self._loaded:
+            message.drawn.set()
+            return
+        data = message.data
+        self.data = data
+        self.marked = {rid for rid, marked in zip(data.ids, data.marked, strict=True) if marked}
+        self.rows = list(range(len(data)))
+        self.query_one(RecordTable).show(data, self.rows, self.marked)
+        self.query_one("#status", Static).update(
+            Content.assemble((f"{message.count:,}", "bold"), " records  ·  loading the list…")
+        )
+        self.call_after_refresh(message.drawn.set)
+
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
         if self._loaded:
@@ -171,7 +206,8 @@ class RecordListScreen(Screen[None]):
         self._loaded = True
         self._matches = []
         self.rows = list(range(len(self.data)))
-        self.query_one(RecordTable).show(self.data, self.rows, self.marked)
+        table = self.query_one(RecordTable)
+        table.show(self.data, self.rows, self.marked, keep_cursor=table.row_count > 0)
         self._update_status()
         gc.freeze()  # the rows are long-lived: spare later collections from scanning them
         # Indexing competes with drawing for the interpreter: start it once the rows show.
@@ -279,8 +315,8 @@ class RecordListScreen(Screen[None]):
     def action_toggle_mark(self) -> None:
         """Mark or unmark the record under the cursor, and move on."""
         record_id = self.current_id()
-        if record_id is None:
-            return
+        if record_id is None or not self._loaded:
+            return  # the first rows are on screen but the list is still loading
         marked = record_id not in self.marked
         (self.marked.add if marked else self.marked.discard)(record_id)
         self._marks_changed([record_id], marked)
@@ -288,6 +324,8 @@ class RecordListScreen(Screen[None]):
 
     def action_mark_all(self) -> None:
         """Mark every record shown."""
+        if not self._loaded:
+            return
         ids = [self.data.ids[i] for i in self.rows if self.data.ids[i] not in self.marked]
         self.marked.update(ids)
         self._marks_changed(ids, True)
