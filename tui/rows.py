@@ -17,7 +17,7 @@ from typing import Any
 from tui.models import Author, Record
 from tui.normalize import haystack
 
-ROWS_VERSION = 2
+ROWS_VERSION = 3
 """Layout version of the cached columns; a cache of another version is rebuilt."""
 
 

@@ -382,3 +382,38 @@ async def test_first_load_of_a_library_without_cache_shows_progress(tmp_path: Pa
         screen._loaded = False  # as while the rows are still being read
         screen._load_progress(LoadProgress(0.5))
         assert "Reading the library" in status(screen) and "50%" in status(screen)
+
+
+async def test_detail_scroll_keys(app: BibApp) -> None:
+    """j/k, Space/PgDn, PgUp, g/G scroll the detail screen; the record stays the same."""
+    async with app.run_test(size=(80, 12)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one(Input).value = "a:adomako"
+        await pilot.pause()
+        await pilot.press("escape", "enter")
+        await pilot.pause()
+        view = app.screen.query_one(RecordView)
+        assert view.scroll_y == 0
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert view.scroll_y == 2
+        await pilot.press("k")
+        await pilot.pause()
+        assert view.scroll_y == 1
+        await pilot.press("G")
+        await pilot.pause()
+        bottom = view.scroll_y
+        assert bottom == view.max_scroll_y > 5
+        await pilot.press("g")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        await pilot.press("space")
+        await pilot.pause()
+        assert view.scroll_y > 1
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.scroll_y > 1
+        assert view.record is not None and view.record.doi == "10.1016/j.molmed.2025.04.005"
