@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from tui.bindings import ALL_BINDINGS, APP_BINDINGS
+from tui.clipboard import copy_text
 from tui.config import Config
+from tui.normalize import strip_controls
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordListScreen
 from tui.store import RecordStore
@@ -71,6 +74,37 @@ class BibApp(App[int]):
                 )
         if keymap:
             self.set_keymap(keymap)
+
+    def copy_dois(self, dois: Sequence[str], missing: int, as_url: bool) -> None:
+        """Copy DOIs (one a line), or say clearly why nothing was copied.
+
+        `missing` counts the records asked for that have no DOI.
+        """
+        if not dois:
+            what = "This record has" if missing <= 1 else "None of the marked records has"
+            self.notify(f"{what} no DOI; nothing was copied.", severity="warning", markup=False)
+            return
+        text = "\n".join(f"https://doi.org/{doi}" if as_url else doi for doi in dois)
+        label = text if len(dois) == 1 else f"{len(dois)} DOIs"
+        if missing:
+            label += f" ({missing} marked without a DOI left out)"
+        self._copy(text, label)
+
+    @work(thread=True, group="copy", description="Copy to a clipboard")
+    def _copy(self, text: str, label: str) -> None:
+        # A clipboard helper may take up to its timeout: never on the UI thread.
+        def osc52(value: str) -> None:
+            self.call_from_thread(self.copy_to_clipboard, value)
+
+        result = copy_text(
+            strip_controls(text), strip_controls(label), osc52, self.config.clipboard
+        )
+        self.call_from_thread(
+            self.notify,
+            result.message,
+            severity="information" if result.ok else "warning",
+            markup=False,
+        )
 
     def action_help(self) -> None:
         """Show every key and the query syntax."""

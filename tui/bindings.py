@@ -24,6 +24,23 @@ APP_BINDINGS = [
 
 LIST_BINDINGS = [
     Binding(
+        "y",
+        "copy_doi",
+        "Copy DOI",
+        id="copy-doi",
+        priority=True,
+        tooltip="Copy the DOI (of every marked record, when there are marks).",
+    ),
+    Binding(
+        "Y",
+        "copy_doi_url",
+        "Copy DOI URL",
+        id="copy-doi-url",
+        show=False,
+        priority=True,
+        tooltip="Copy the DOI as a https://doi.org/ link.",
+    ),
+    Binding(
         "slash",
         "focus_search",
         "Search",
@@ -153,6 +170,21 @@ SEARCH_BINDINGS = [
 """Keys of the search line, active only while it has focus (other keys type into it)."""
 
 DETAIL_BINDINGS = [
+    Binding(
+        "y",
+        "copy_doi",
+        "Copy DOI",
+        id="detail-copy-doi",
+        tooltip="Copy the DOI (of every marked record, when there are marks).",
+    ),
+    Binding(
+        "Y",
+        "copy_doi_url",
+        "Copy DOI URL",
+        id="detail-copy-doi-url",
+        show=False,
+        tooltip="Copy the DOI as a https://doi.org/ link.",
+    ),
     Binding(
         "escape,q",
         "close",

@@ -1,6 +1,7 @@
 """The user's settings: a TOML file in the user config directory.
 
     theme = "textual-light"
+    clipboard = "auto"  # or "tmux", "system", "osc52"
 
     [keys]              # binding id = keys (see `refdeck --bindings`)
     open-record = "enter,o"
@@ -28,6 +29,8 @@ class Config:
     """A Textual theme name (e.g. "nord", "gruvbox", "textual-light")."""
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id -> comma-separated keys, overriding the defaults."""
+    clipboard: str = "auto"
+    """How to copy: "auto" (tmux, then the system clipboard, then OSC 52), "tmux", "system" or "osc52"."""
 
 
 def config_path() -> Path:
@@ -51,6 +54,10 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
     if not isinstance(theme, str):
         problems.append(f"{path}: 'theme' must be a string; using {Config.theme!r}")
         theme = Config.theme
+    clipboard = data.pop("clipboard", Config.clipboard)
+    if clipboard not in ("auto", "tmux", "system", "osc52"):
+        problems.append(f"{path}: 'clipboard' must be auto, tmux, system or osc52; using auto")
+        clipboard = Config.clipboard
     keys: dict[str, str] = {}
     raw_keys = data.pop("keys", {})
     if not isinstance(raw_keys, dict):
@@ -63,4 +70,4 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
             problems.append(f'{path}: keys.{binding_id} must be a string like "ctrl+o"')
     for unknown in data:
         problems.append(f"{path}: unknown setting {unknown!r} ignored")
-    return Config(theme=theme, keys=keys), problems
+    return Config(theme=theme, keys=keys, clipboard=clipboard), problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -38,3 +39,34 @@ def test_search_open_and_return_at_80x24(terminal: TmuxTerminal, tmp_path: Path)
     assert terminal.wait_exit()
     # Browsing files never creates the user's library.
     assert not (tmp_path / "data" / "refdeck" / "library.json").exists()
+
+
+def test_copy_doi_lands_in_the_tmux_buffer(terminal: TmuxTerminal, tmp_path: Path) -> None:
+    """Open a record, press y: tmux's buffer holds exactly the DOI; Y gives the DOI URL."""
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    terminal.start(refdeck_command("sample_records/aggregator"), env=env, cwd=ROOT)
+    terminal.wait(r"8 of 8 records")
+    terminal.keys("/")
+    terminal.type("a:adomako")
+    terminal.wait(r"1 of 8 records")
+    terminal.keys("Enter")
+    terminal.keys("Enter")
+    terminal.wait(r"10\.1016/j\.molmed\.2025\.04\.005")
+    terminal.keys("y")
+    terminal.wait(r"Copied 10\.1016/j\.molmed\.2025\.04\.005")  # the toast says what it did
+    assert terminal.clipboard() == "10.1016/j.molmed.2025.04.005"
+    terminal.keys("Y")
+    assert _clipboard_becomes(terminal, "https://doi.org/10.1016/j.molmed.2025.04.005")
+
+
+def _clipboard_becomes(terminal: TmuxTerminal, expected: str, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if terminal.clipboard() == expected:
+            return True
+        time.sleep(0.05)
+    raise AssertionError(f"the tmux buffer holds {terminal.clipboard()!r}, not {expected!r}")

@@ -417,3 +417,52 @@ async def test_detail_scroll_keys(app: BibApp) -> None:
         await pilot.pause()
         assert view.scroll_y > 1
         assert view.record is not None and view.record.doi == "10.1016/j.molmed.2025.04.005"
+
+
+async def test_copy_doi_keys_on_both_screens() -> None:
+    """y copies the bare DOI, Y the DOI URL; marks copy every marked DOI; no DOI is a warning."""
+    from tui.config import Config
+
+    app = BibApp(aggregator_store(), Config(clipboard="osc52"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one(Input).value = "a:adomako"
+        await pilot.pause()
+        await pilot.press("escape", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == "10.1016/j.molmed.2025.04.005"
+        messages = [n.message for n in app._notifications]
+        assert (
+            "Sent 10.1016/j.molmed.2025.04.005 to the terminal clipboard (OSC 52)" in messages[-1]
+        )
+        await pilot.press("Y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == "https://doi.org/10.1016/j.molmed.2025.04.005"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == "10.1016/j.molmed.2025.04.005"
+        await pilot.press("escape")
+        await pilot.pause()
+        screen.query_one(Input).value = "a:gudmundsson"  # the record without a DOI
+        await pilot.pause()
+        app.copy_to_clipboard("unchanged")
+        await pilot.press("escape", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == "unchanged"
+        assert "no DOI; nothing was copied" in [n.message for n in app._notifications][-1]
+        screen.query_one(Input).value = "q:Q1"
+        await pilot.pause()
+        await pilot.press("escape", "asterisk", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard.splitlines() == sorted(
+            app.clipboard.splitlines(), key=lambda d: screen.data.dois.index(d)
+        )
+        assert len(app.clipboard.splitlines()) == 3  # four marked, one without a DOI
+        assert "(1 marked without a DOI left out)" in [n.message for n in app._notifications][-1]

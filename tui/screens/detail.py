@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -20,9 +20,16 @@ class RecordDetailScreen(Screen[int]):
     BINDINGS = DETAIL_BINDINGS
 
     def __init__(
-        self, store: RecordStore, ids: Sequence[str], rows: Sequence[int], row: int
+        self,
+        store: RecordStore,
+        ids: Sequence[str],
+        rows: Sequence[int],
+        row: int,
+        marked_dois: Callable[[], tuple[list[str], int] | None] | None = None,
     ) -> None:
         super().__init__()
+        self._marked_dois = marked_dois
+        """The list's marked records' DOIs (None without marks): copying acts on them."""
         self.store = store
         self.ids = ids
         self.rows = rows
@@ -51,6 +58,21 @@ class RecordDetailScreen(Screen[int]):
         view.focus()
         self.sub_title = f"{self.row + 1} of {len(self.rows):,}"
         self.title = "refdeck"
+
+    def _dois(self) -> tuple[list[str], int]:
+        marked = self._marked_dois() if self._marked_dois is not None else None
+        if marked is not None:
+            return marked
+        doi = self.record.doi if self.record else None
+        return ([doi], 0) if doi else ([], 1)
+
+    def action_copy_doi(self) -> None:
+        """Copy the DOI of this record (or of every marked record)."""
+        self.app.copy_dois(*self._dois(), as_url=False)  # type: ignore[attr-defined]
+
+    def action_copy_doi_url(self) -> None:
+        """Copy the DOI as a https://doi.org/ link."""
+        self.app.copy_dois(*self._dois(), as_url=True)  # type: ignore[attr-defined]
 
     def action_close(self) -> None:
         """Back to the list, with the cursor on the record last shown."""

@@ -352,6 +352,30 @@ class RecordListScreen(Screen[None]):
                 self.app.notify, f"Could not save marks: {error}", severity="error", markup=False
             )
 
+    def marked_dois(self) -> tuple[list[str], int] | None:
+        """DOIs of the marked records in library order, and how many have none; None without marks."""
+        if not self.marked:
+            return None
+        positions = [i for i, rid in enumerate(self.data.ids) if rid in self.marked]
+        dois = [self.data.dois[i] for i in positions if self.data.dois[i]]
+        return dois, len(positions) - len(dois)
+
+    def _copy_targets(self) -> tuple[list[str], int]:
+        marked = self.marked_dois()
+        if marked is not None:
+            return marked
+        position = self.table.cursor_position
+        doi = self.data.dois[position] if position is not None else ""
+        return ([doi], 0) if doi else ([], 1)
+
+    def action_copy_doi(self) -> None:
+        """Copy the DOI of the marked records, or of the record under the cursor."""
+        self.app.copy_dois(*self._copy_targets(), as_url=False)  # type: ignore[attr-defined]
+
+    def action_copy_doi_url(self) -> None:
+        """Copy the DOI as a https://doi.org/ link."""
+        self.app.copy_dois(*self._copy_targets(), as_url=True)  # type: ignore[attr-defined]
+
     def action_open_record(self) -> None:
         """Open the detail screen on the record under the cursor."""
         if self.table.cursor_position is None:
@@ -359,7 +383,9 @@ class RecordListScreen(Screen[None]):
         from tui.screens.detail import RecordDetailScreen
 
         self.app.push_screen(
-            RecordDetailScreen(self.store, self.data.ids, self.rows, self.table.cursor),
+            RecordDetailScreen(
+                self.store, self.data.ids, self.rows, self.table.cursor, self.marked_dois
+            ),
             self._returned_from_detail,
         )
 
