@@ -15,15 +15,20 @@ def refdeck_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tui", *args]
 
 
-def test_search_open_and_return_at_80x24(terminal: TmuxTerminal, tmp_path: Path) -> None:
-    """Type a search, open the record, see its details, go back, quit."""
+def start_on_samples(terminal: TmuxTerminal, home: Path) -> None:
+    """Start refdeck on the sample aggregator records, with a throwaway home, and wait for it."""
     env = {
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
     }
     terminal.start(refdeck_command("sample_records/aggregator"), env=env, cwd=ROOT)
     terminal.wait(r"8 of 8 records")
+
+
+def test_search_open_and_return_at_80x24(terminal: TmuxTerminal, tmp_path: Path) -> None:
+    """Type a search, open the record, see its details, go back, quit."""
+    start_on_samples(terminal, tmp_path)
     terminal.keys("/")
     terminal.type("leukemia relapse")
     screen = terminal.wait(r"1 of 8 records")
@@ -43,13 +48,7 @@ def test_search_open_and_return_at_80x24(terminal: TmuxTerminal, tmp_path: Path)
 
 def test_copy_doi_lands_in_the_tmux_buffer(terminal: TmuxTerminal, tmp_path: Path) -> None:
     """Open a record, press y: tmux's buffer holds exactly the DOI; Y gives the DOI URL."""
-    env = {
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
-    terminal.start(refdeck_command("sample_records/aggregator"), env=env, cwd=ROOT)
-    terminal.wait(r"8 of 8 records")
+    start_on_samples(terminal, tmp_path)
     terminal.keys("/")
     terminal.type("a:adomako")
     terminal.wait(r"1 of 8 records")
