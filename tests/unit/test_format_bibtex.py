@@ -644,3 +644,31 @@ def test_read_file_detects_and_parses(tmp_path: Path) -> None:
         pytest.skip(f"registry incomplete: {error}")
     assert result.format == "bibtex"
     assert len(result.records) == 21
+
+
+def test_pubmed_style_family_initials_names() -> None:
+    """ "Molins A," and "Stufflebeam S. M." (PubMed order, no comma) keep the family name whole."""
+    from tui.formats import parse_text
+
+    text = (
+        "@article{MolinsEtAl2008,\n"
+        '  author = {Molins A, and Stufflebeam S. M., and Brown E. N., and H{\\"a}m{\\"a}l{\\"a}inen M. S.},\n'
+        "  title = {Quantification of the benefit from integrating {MEG} and {EEG} data},\n"
+        "  year = {2008}\n}\n"
+    )
+    (record,) = parse_text(text, "refs.bib", format="bibtex").records
+    assert [(a.family, a.given) for a in record.authors] == [
+        ("Molins", "A"),
+        ("Stufflebeam", "S. M."),
+        ("Brown", "E. N."),
+        ("Hämäläinen", "M. S."),
+    ]
+    (other,) = parse_text(
+        "@misc{x, author = {Guido van Rossum and Ann Smith}, title = {T}}",
+        "refs.bib",
+        format="bibtex",
+    ).records
+    assert [(a.family, a.given) for a in other.authors] == [
+        ("van Rossum", "Guido"),
+        ("Smith", "Ann"),
+    ]

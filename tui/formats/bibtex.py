@@ -501,6 +501,10 @@ def _whole_braced(name: str) -> bool:
     return name.startswith("{") and _matching(name, 0, "{") == len(name) - 1
 
 
+_FAMILY_INITIALS = re.compile(r"^(\S{2,}(?: \S{2,})*?) ((?:[A-Z]\.? ?){1,3})$")
+"""A family name followed by one to three initials, with no comma: "Brown E. N."."""
+
+
 def _names(
     raw: str, role: str, decoder: _Decoder, warnings: list[str]
 ) -> tuple[list[Author], bool]:
@@ -565,6 +569,10 @@ def _names(
                 f"read as `{decoder.text(role, fixed)}`"
             )
             expanded.append(fixed)
+        elif "," not in name.rstrip(", ") and (initials := _FAMILY_INITIALS.match(name.rstrip(", "))):
+            # "Molins A," or "Stufflebeam S. M.": PubMed's "Family Initials" order, which
+            # BibTeX would read as given "Stufflebeam S.", family "M.".
+            expanded.append(f"{initials.group(1)}, {initials.group(2)}")
         else:
             expanded.append(name)
 
