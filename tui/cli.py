@@ -20,11 +20,12 @@ from typing import TextIO
 import orjson
 
 from tui import __version__
-from tui.display import volume_issue_pages
+from tui.display import first_author_label, volume_issue_pages
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
 from tui.models import Record
 from tui.normalize import strip_controls
 from tui.query import SORT_KEYS, SearchIndex, parse_query, sort_positions
+from tui.rows import ListRows
 from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
@@ -164,18 +165,6 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def first_author_label(record: Record) -> str:
-    """ "Adomako et al." style label for lists."""
-    if not record.authors:
-        return ""
-    name = record.first_author
-    return (
-        f"{name} et al."
-        if len(record.authors) > 2
-        else (f"{name} & {record.authors[1].sort_name}" if len(record.authors) == 2 else name)
-    )
-
-
 def print_table(records: Sequence[Record], out: TextIO) -> None:
     """Records as an aligned table that fits the terminal."""
     width = _terminal_width(out)
@@ -185,11 +174,12 @@ def print_table(records: Sequence[Record], out: TextIO) -> None:
     title_width = (
         width - id_width - 4 - author_width - (journal_width + 2 if journal_width else 0) - 6
     )
-    for record in records:
+    rows = ListRows.from_records(records)
+    for i, record in enumerate(records):
         cells = [
             record.id.ljust(id_width),
             str(record.year or "").rjust(4),
-            _cut(first_author_label(record), author_width).ljust(author_width),
+            _cut(first_author_label(rows, i), author_width).ljust(author_width),
             _cut(record.title or "(no title)", title_width).ljust(title_width)
             if journal_width
             else _cut(record.title or "(no title)", title_width),

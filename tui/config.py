@@ -18,6 +18,8 @@ from pathlib import Path
 
 from platformdirs import user_config_path
 
+from tui.clipboard import STRATEGIES
+
 APP_NAME = "refdeck"
 
 
@@ -55,8 +57,8 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
         problems.append(f"{path}: 'theme' must be a string; using {Config.theme!r}")
         theme = Config.theme
     clipboard = data.pop("clipboard", Config.clipboard)
-    if clipboard not in ("auto", "tmux", "system", "osc52"):
-        problems.append(f"{path}: 'clipboard' must be auto, tmux, system or osc52; using auto")
+    if clipboard not in STRATEGIES:
+        problems.append(f"{path}: 'clipboard' must be one of {', '.join(STRATEGIES)}; using auto")
         clipboard = Config.clipboard
     keys: dict[str, str] = {}
     raw_keys = data.pop("keys", {})

@@ -99,7 +99,6 @@ FLAGS: dict[str, Callable[[ListRows, int], bool]] = {
 """Yes/no filters."""
 
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
-_NON_ALNUM = re.compile(r"[\W_]+")
 _DOI_LIKE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?10\.\d{4,9}/", re.IGNORECASE)
 _COMPARISON = re.compile(r"^(>=|<=|>|<|=)?\s*([qQ]?[0-9.]+)$")
 _RANGE = re.compile(r"^([qQ]?[0-9.]*)\s*(?:\.\.|-)\s*([qQ]?[0-9.]*)$")

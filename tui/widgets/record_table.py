@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.bindings import TABLE_BINDINGS
+from tui.display import first_author_label
 from tui.normalize import strip_controls
 from tui.query import highlight_spans
 from tui.rows import ListRows
@@ -53,17 +54,6 @@ def layout_columns(width: int) -> list[Column]:
     used = sum(c.width for c in fixed + tail) + len(fixed + tail)  # one space after each column
     title = max(width - used - 1, 10)
     return [*fixed, Column("title", "Title", title), *tail]
-
-
-def first_author_label(rows: ListRows, i: int) -> str:
-    """ "Adomako et al." for the list; two authors are both named."""
-    count = rows.author_counts[i]
-    if not count:
-        return ""
-    name = rows.first_authors[i]
-    if count == 2:
-        return f"{name} & {rows.second_authors[i]}"
-    return f"{name} et al." if count > 2 else name
 
 
 def _cites(value: int | None) -> str:
