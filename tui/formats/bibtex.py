@@ -160,6 +160,10 @@ def _latex() -> _Latex:
             macrospec.MacroSpec("href", "{{"),
             macrospec.MacroSpec("url", "{"),
             macrospec.MacroSpec("etal", ""),
+            macrospec.MacroSpec("textbraceleft", ""),
+            macrospec.MacroSpec("textbraceright", ""),
+            macrospec.MacroSpec("textasciicircum", ""),
+            macrospec.MacroSpec("textasciitilde", ""),
         ],
     )
     text_context = latex2text.get_default_latex_context_db()
@@ -170,6 +174,11 @@ def _latex() -> _Latex:
             latex2text.MacroTextSpec("href", simplify_repl=last_argument),
             latex2text.MacroTextSpec("url", simplify_repl=last_argument),
             latex2text.MacroTextSpec("etal", simplify_repl="et al. "),
+            # What refdeck's own export writes for a brace that has no partner.
+            latex2text.MacroTextSpec("textbraceleft", simplify_repl="{"),
+            latex2text.MacroTextSpec("textbraceright", simplify_repl="}"),
+            latex2text.MacroTextSpec("textasciicircum", simplify_repl="^"),
+            latex2text.MacroTextSpec("textasciitilde", simplify_repl="~"),
         ],
     )
     converter = latex2text.LatexNodes2Text(

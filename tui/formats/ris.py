@@ -28,7 +28,7 @@ _SNIFF_LIMIT = 1_000_000
 
 # RIS reference types -> CSL item types; the original type is kept in extra["TY"].
 # fmt: off
-_TYPES = {
+TYPES = {
     "JOUR": "article-journal", "JFULL": "article-journal", "EJOUR": "article-journal",
     "INPR": "article-journal", "ABST": "article-journal", "MGZN": "article-magazine",
     "NEWS": "article-newspaper", "BOOK": "book", "EBOOK": "book", "EDBOOK": "book",
@@ -249,7 +249,7 @@ def _convert(chunk: _Chunk, record: dict[str, Any], number: int, result: ParseRe
         return None
 
     ris_type = str(record.get("TY") or "").strip().upper()
-    csl_type = _TYPES.get(ris_type)
+    csl_type = TYPES.get(ris_type)
     if csl_type is None:
         if ris_type:
             warnings.append(f"unknown RIS type `{ris_type}`; imported as a generic document")
