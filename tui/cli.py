@@ -21,6 +21,8 @@ import orjson
 
 from tui import __version__
 from tui.display import first_author_label, volume_issue_pages
+from tui.export import EXPORTERS, ExportError, export_text
+from tui.export.citations import STYLES
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
 from tui.models import Record
 from tui.normalize import strip_controls
@@ -29,7 +31,7 @@ from tui.rows import ListRows
 from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
-COMMANDS = ("browse", "import", "search", "show", "stats", "doi")
+COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export")
 
 
 # ---------------------------------------------------------------------------
@@ -319,6 +321,55 @@ def cmd_doi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """`refdeck export --format F [--style S] [--output FILE] [QUERY...]`"""
+    from tui.export.files import exists, problem_with, resolve, write_export
+
+    target = None
+    if args.output and args.output != "-":
+        try:
+            target = resolve(args.output)
+        except ExportError as error:
+            sys.stderr.write(f"refdeck: {error}\n")
+            return EXIT_USAGE
+        # Check the destination before searching and formatting, which can take a while.
+        problem = problem_with(target)
+        if problem:
+            sys.stderr.write(f"refdeck: {problem}\n")
+            return EXIT_FAILED
+        if exists(target) and not args.force and not _confirm(f"{target} exists. Overwrite it?"):
+            sys.stderr.write(f"refdeck: {target} exists; nothing written (--force overwrites)\n")
+            return EXIT_FAILED
+    store = open_library(args.db)
+    records = _search(store, " ".join(args.query), args.sort, args.reverse)
+    if records is None:
+        return EXIT_USAGE
+    if not records:
+        sys.stderr.write("refdeck: no record matches; nothing exported\n")
+        return EXIT_FAILED
+    try:
+        text = export_text(records, args.format, args.style)
+        if target is None:
+            sys.stdout.write(text)
+            return EXIT_OK
+        write_export(target, text, overwrite=True)
+    except ExportError as error:
+        sys.stderr.write(f"refdeck: {error}\n")
+        return EXIT_FAILED
+    noun = "record" if len(records) == 1 else "records"
+    sys.stderr.write(f"Exported {len(records)} {noun} to {target}\n")
+    return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; without one (a script, a pipe) the answer is no."""
+    if not sys.stdin.isatty():
+        return False
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def library_stats(store: RecordStore) -> dict[str, object]:
     """Counts by year, journal, format and type."""
     records = store.all()
@@ -466,6 +517,28 @@ def build_parser() -> argparse.ArgumentParser:
     doi = commands.add_parser("doi", parents=[db], help="print the DOI of the best match")
     doi.add_argument("query", nargs="*")
     doi.set_defaults(handler=cmd_doi)
+
+    export = commands.add_parser(
+        "export",
+        parents=[db],
+        help="export records as BibTeX, RIS, CSL-JSON, CSV, Markdown, JSON or citations",
+        epilog="No query exports every record. Words starting with - exclude: "
+        "refdeck export -o refs.bib leukemia -mouse",
+    )
+    export.add_argument("query", nargs="*", help="query (no query: every record)")
+    export.add_argument("--format", choices=list(EXPORTERS), default="bibtex")
+    export.add_argument(
+        "--style",
+        metavar="STYLE",
+        help=f"citation style for --format text: {', '.join(STYLES)} or a .csl file (default: apa)",
+    )
+    export.add_argument(
+        "--output", metavar="FILE", help="write to FILE (also -o; default: standard output)"
+    )
+    export.add_argument("--force", action="store_true", help="overwrite FILE without asking")
+    export.add_argument("--sort", choices=SORT_KEYS, default="relevance")
+    export.add_argument("--reverse", action="store_true", help="reverse the order")
+    export.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -501,12 +574,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args, unknown = parser.parse_known_args(_with_default_command(argv))
+    argv = _with_default_command(argv)
+    if "export" in argv:
+        # `-o FILE` as the issue and habit want it, without making `-obesity` mean `-o besity`.
+        argv = ["--output" if token == "-o" else token for token in argv]
+    args, unknown = parser.parse_known_args(argv)
     # `-word` excludes a word from a query; argparse takes it for an unknown option.
     exclusions = [
         token for token in unknown if token.startswith("-") and not token.startswith("--")
     ]
-    if args.command in ("search", "doi") and len(exclusions) == len(unknown):
+    if args.command in ("search", "doi", "export") and len(exclusions) == len(unknown):
         args.query = [*args.query, *exclusions]
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -38,13 +38,16 @@ TEMP_PREFIX = ".refdeck-tmp-"
 """Temporary files of interrupted writes start with this; the store removes them."""
 
 
-def atomic_write(path: Path, payload: bytes, durable: bool = True) -> Signature:
+def atomic_write(
+    path: Path, payload: bytes, durable: bool = True, new_file_mode: int | None = None
+) -> Signature:
     """Replace `path` with `payload` so that a crash leaves either the old or the new file.
 
     With `durable=False` (caches) the fsyncs are skipped: after a power cut the
-    file may be stale or empty, never half-written by refdeck.
+    file may be stale or empty, never half-written by refdeck. A replaced file
+    keeps its permissions; a new one gets `new_file_mode`, or stays private (0600).
     """
-    return _replace(path, lambda target: target.write(payload), durable)
+    return _replace(path, lambda target: target.write(payload), durable, new_file_mode)
 
 
 def patch_records(
@@ -75,7 +78,12 @@ def patch_records(
     return _replace(path, write, durable=True), shifts
 
 
-def _replace(path: Path, write: Callable[[BinaryIO], object], durable: bool) -> Signature:
+def _replace(
+    path: Path,
+    write: Callable[[BinaryIO], object],
+    durable: bool,
+    new_file_mode: int | None = None,
+) -> Signature:
     """Write a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder."""
     directory = path.parent
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
@@ -85,8 +93,11 @@ def _replace(path: Path, write: Callable[[BinaryIO], object], durable: bool) -> 
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
+        except FileNotFoundError:
+            if new_file_mode is not None:
+                os.chmod(temp_name, new_file_mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SAMPLES, SEED
 from tui.cli import Progress, run
 
 SEED_DOI = "10.1016/j.molmed.2025.04.005"
@@ -226,3 +226,104 @@ def test_console_entry_points(library: Path) -> None:
         [sys.executable, "-m", "tui", "--version"], capture_output=True, text=True, timeout=60
     )
     assert version.stdout.startswith("refdeck ")
+
+
+# ---------------------------------------------------------------------------
+# refdeck export
+
+
+@pytest.fixture
+def samples_library(library: Path) -> Path:
+    """A library holding every sample record."""
+    assert refdeck("import", "--db", str(library), str(SAMPLES)) == 1  # two real bad entries
+    return library
+
+
+def test_export_to_stdout_is_bibtex_of_the_matches(
+    samples_library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --output: the entries go to standard output, and `-word` still excludes."""
+    capsys.readouterr()
+    assert refdeck("export", "--db", str(samples_library), "leukemia") == 0
+    with_all = capsys.readouterr().out
+    assert refdeck("export", "--db", str(samples_library), "leukemia", "-relapse") == 0
+    without = capsys.readouterr().out
+    assert "@article{adomako2025acute," in with_all
+    assert SEED_DOI in with_all and SEED_DOI not in without
+    assert with_all.count("\n@") == without.count("\n@") + 1
+
+
+def test_export_every_format_to_a_file(
+    samples_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o FILE` writes the file, reports the count, and the file re-imports."""
+    from tui.formats import parse_text
+
+    for format, name in (("bibtex", "r.bib"), ("ris", "r.ris"), ("csl-json", "r.json")):
+        target = tmp_path / name
+        code = refdeck(
+            "export",
+            "--db",
+            str(samples_library),
+            "--format",
+            format,
+            "-o",
+            str(target),
+            "a:adomako",
+        )
+        assert code == 0
+        assert capsys.readouterr().err == f"Exported 1 record to {target}\n"
+        (record,) = parse_text(target.read_text(encoding="utf-8"), name).records
+        assert record.doi == SEED_DOI
+    assert refdeck("export", "--db", str(samples_library), "--format", "csv") == 0
+    assert capsys.readouterr().out.count("\r\n") == 991  # a header and 990 records
+
+
+def test_export_citations_in_a_style(
+    samples_library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code = refdeck(
+        "export", "--db", str(samples_library), "--format", "text", "--style", "vancouver", SEED_DOI
+    )
+    assert code == 0
+    assert capsys.readouterr().out.startswith("1. Adomako J, Jiménez-Camacho KE, Correa-Lara MVM")
+    assert (
+        refdeck("export", "--db", str(samples_library), "--format", "text", "--style", "mla") == 1
+    )
+    assert "unknown citation style 'mla'" in capsys.readouterr().err
+
+
+def test_export_never_overwrites_without_being_told(
+    samples_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An existing file is kept unless --force (stdin is not a terminal here, so no prompt)."""
+    target = tmp_path / "refs.bib"
+    target.write_text("my own work\n")
+    args = ("export", "--db", str(samples_library), "-o", str(target), "leukemia")
+    assert refdeck(*args) == 1
+    assert "exists; nothing written (--force overwrites)" in capsys.readouterr().err
+    assert target.read_text() == "my own work\n"
+    assert refdeck(*args, "--force") == 0
+    assert target.read_text().startswith("@")
+
+
+def test_export_to_a_missing_folder_or_a_folder_says_so(
+    samples_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    missing = tmp_path / "no" / "such" / "refs.bib"
+    assert refdeck("export", "--db", str(samples_library), "-o", str(missing)) == 1
+    assert f"the folder {missing.parent} does not exist" in capsys.readouterr().err
+    assert refdeck("export", "--db", str(samples_library), "-o", str(tmp_path)) == 1
+    assert "is a folder; give a file name" in capsys.readouterr().err
+    assert not [p for p in tmp_path.rglob("*") if not p.name.startswith("library.json")]
+
+
+def test_export_with_no_match_writes_nothing(
+    samples_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "refs.bib"
+    assert refdeck("export", "--db", str(samples_library), "-o", str(target), "zzzqqq") == 1
+    assert "no record matches; nothing exported" in capsys.readouterr().err
+    assert not target.exists()

@@ -430,3 +430,95 @@ def test_every_sample_record_formats_in_every_style() -> None:
         entries = format_references(records, style)
         assert len(entries) == len(records)
         assert all(len(entry) > 10 for entry in entries), style
+
+
+# ---------------------------------------------------------------------------
+# Writing the file
+
+
+def test_write_export_creates_a_readable_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    from tui.export.files import write_export
+
+    target = tmp_path / "refs.bib"
+    write_export(target, "first\n")
+    assert target.read_text() == "first\n"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    with pytest.raises(ExportError, match="already exists"):
+        write_export(target, "second\n")
+    assert target.read_text() == "first\n"
+    write_export(target, "second\n", overwrite=True)
+    assert target.read_text() == "second\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_a_symlink_at_the_path_is_replaced_never_written_through(tmp_path: Path) -> None:
+    """An export cannot be used to write into another file (hazard X2)."""
+    from tui.export.files import exists, write_export
+
+    precious = tmp_path / "bashrc"
+    precious.write_text("export PATH=...\n")
+    link = tmp_path / "refs.bib"
+    link.symlink_to(precious)
+    assert exists(link)
+    write_export(link, "@article{x,}\n", overwrite=True)
+    assert precious.read_text() == "export PATH=...\n"
+    assert not link.is_symlink() and link.read_text() == "@article{x,}\n"
+
+
+def test_a_full_disk_leaves_the_previous_file_and_no_litter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from tui.export.files import write_export
+
+    target = tmp_path / "refs.bib"
+    target.write_text("previous export\n")
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(ExportError, match=r"refs\.bib: the disk is full; nothing was written"):
+        write_export(target, "new\n", overwrite=True)
+    assert target.read_text() == "previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("", "no file name given"),
+        ("a\0b.bib", "cannot contain a NUL"),
+    ],
+)
+def test_unusable_names_are_refused(path: str, message: str) -> None:
+    from tui.export.files import resolve
+
+    with pytest.raises(ExportError, match=message):
+        resolve(path)
+
+
+def test_read_only_and_missing_folders_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.export.files import problem_with, resolve
+
+    assert resolve("~/refs.bib") == Path.home() / "refs.bib"
+    assert problem_with(tmp_path / "refs.bib") is None
+    missing = tmp_path / "gone" / "refs.bib"
+    assert (
+        problem_with(missing)
+        == f"cannot export to {missing}: the folder {missing.parent} does not exist"
+    )
+    # Tests may run as root, for whom every folder is writable: ask os.access to say no.
+    monkeypatch.setattr(os, "access", lambda *_: False)
+    assert problem_with(tmp_path / "refs.bib") == (
+        f"cannot export to {tmp_path / 'refs.bib'}: the folder {tmp_path} is read-only"
+    )
