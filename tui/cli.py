@@ -31,7 +31,7 @@ from tui.rows import ListRows
 from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
-COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export")
+COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export", "restore")
 
 
 # ---------------------------------------------------------------------------
@@ -145,6 +145,8 @@ def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None
         f"Imported {files}: {len(upsert.added)} added, {len(upsert.merged)} merged, "
         f"{len(upsert.unchanged)} unchanged, {report.failed} failed.\n"
     )
+    if upsert.backup is not None:
+        out.write(f"The library as it was before is kept: refdeck restore {upsert.backup.name}\n")
     errors = [i for i in report.issues if i.severity == "error"]
     warnings = [i for i in report.issues if i.severity == "warning"]
     for issue in errors + warnings:
@@ -361,6 +363,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    """`refdeck restore [BACKUP]`: list the backups, or put one back."""
+    from tui.backups import find_backup, list_backups
+
+    path = library_path(args.db)[0].expanduser().absolute()
+    backups = list_backups(path)
+    if not args.backup:
+        if not backups:
+            sys.stdout.write(f"No backups of {path} yet (one is kept before each import).\n")
+            return EXIT_OK
+        sys.stdout.write(f"Backups of {path}, newest first:\n")
+        for number, backup in enumerate(backups, start=1):
+            records = backup.count_records()
+            noun = "record " if records == 1 else "records"
+            sys.stdout.write(f"{number:>3}  {backup.taken}  {records:>8,} {noun}  {backup.name}\n")
+        sys.stdout.write("Restore one with: refdeck restore NUMBER (or its name)\n")
+        return EXIT_OK
+    chosen = find_backup(path, args.backup)
+    if chosen is None:
+        sys.stderr.write(
+            f"refdeck: no backup {args.backup!r} of {path}; 'refdeck restore' lists them\n"
+        )
+        return EXIT_FAILED
+    question = f"Replace {path} with the backup of {chosen.taken}?"
+    if not args.yes and not _confirm(question):
+        sys.stderr.write("refdeck: nothing restored (--yes restores without asking)\n")
+        return EXIT_FAILED
+    count = open_library(args.db).restore(chosen.path)
+    noun = "record" if count == 1 else "records"
+    sys.stdout.write(
+        f"Restored {count:,} {noun} from the backup of {chosen.taken}. "
+        "The library you replaced is now the newest backup.\n"
+    )
+    return EXIT_OK
+
+
 def _confirm(question: str) -> bool:
     """Ask on the terminal; without one (a script, a pipe) the answer is no."""
     if not sys.stdin.isatty():
@@ -539,6 +577,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sort", choices=SORT_KEYS, default="relevance")
     export.add_argument("--reverse", action="store_true", help="reverse the order")
     export.set_defaults(handler=cmd_export)
+
+    restore = commands.add_parser(
+        "restore",
+        parents=[db],
+        help="list the library's backups (one is kept before each import), or restore one",
+    )
+    restore.add_argument("backup", nargs="?", metavar="BACKUP", help="number or file name")
+    restore.add_argument("--yes", action="store_true", help="restore without asking")
+    restore.set_defaults(handler=cmd_restore)
     return parser
 
 

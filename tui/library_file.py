@@ -33,7 +33,7 @@ from tui.rows import ROWS_VERSION, ListRows
 
 Signature = tuple[int, int, int]
 RECORDS = "records"
-_RECORDS_OPEN = b'"records":{'
+RECORDS_OPEN = b'"records":{'
 TEMP_PREFIX = ".refdeck-tmp-"
 """Temporary files of interrupted writes start with this; the store removes them."""
 
@@ -48,6 +48,17 @@ def atomic_write(
     keeps its permissions; a new one gets `new_file_mode`, or stays private (0600).
     """
     return _replace(path, lambda target: target.write(payload), durable, new_file_mode)
+
+
+def atomic_copy(source: Path, target: Path) -> Signature:
+    """Replace `target` with a copy of `source`, durably, so it is whole or absent."""
+
+    def write(out: BinaryIO) -> None:
+        with open(source, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                out.write(chunk)
+
+    return _replace(target, write, durable=True)
 
 
 def patch_records(
@@ -152,8 +163,8 @@ def serialize(tables: Mapping[str, Mapping[str, Any]]) -> tuple[bytes, list[tupl
         part = orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n"
         parts.append(part)
         size += len(part)
-    parts.append(_RECORDS_OPEN)
-    size += len(_RECORDS_OPEN)
+    parts.append(RECORDS_OPEN)
+    size += len(RECORDS_OPEN)
     spans: list[tuple[int, int]] = []
     separator = b"\n"
     for doc_id, doc in tables.get(RECORDS, {}).items():
@@ -191,9 +202,9 @@ def scan_records(path: Path) -> Iterator[tuple[dict[str, Any], int, int]]:
             start = offset
             offset += len(line)
             if not in_records:
-                if line.rstrip(b"\n").endswith(_RECORDS_OPEN) or line.startswith(_RECORDS_OPEN):
+                if line.rstrip(b"\n").endswith(RECORDS_OPEN) or line.startswith(RECORDS_OPEN):
                     in_records = True
-                    if not line.rstrip(b"\n").endswith(_RECORDS_OPEN):
+                    if not line.rstrip(b"\n").endswith(RECORDS_OPEN):
                         raise ValueError("records are not one per line")
                 continue
             body = line.rstrip(b"\n")

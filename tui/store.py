@@ -27,11 +27,13 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 
+from tui.backups import take_backup
 from tui.identity import Matcher, merge, record_id
 from tui.library_file import (
     RECORDS,
     TEMP_PREFIX,
     Signature,
+    atomic_copy,
     atomic_write,
     file_signature,
     load_head,
@@ -225,6 +227,8 @@ class UpsertResult:
     merged: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     """Ids of records that were already in the library exactly as imported."""
+    backup: Path | None = None
+    """The backup of the library taken before this import changed it."""
 
 
 class RecordStore:
@@ -586,6 +590,10 @@ class RecordStore:
                         result.unchanged.remove(found)
             replacements = {i: pending[i].to_doc() for i in pending if i in stored}
             inserts = [pending[i].to_doc() for i in pending if i not in stored]
+            if self.path is not None and (replacements or inserts or journals):
+                # Under the lock, before the write: exactly the file this import replaces.
+                # An import that changes nothing takes none, so it cannot rotate good ones out.
+                result.backup = take_backup(self.path, now)
             if replacements:
                 # One table update for all merged records, not one per record.
                 table.update(
@@ -596,6 +604,33 @@ class RecordStore:
             if journals:
                 self._store_journals(db, journals)
         return result
+
+    def restore(self, backup: Path) -> int:
+        """Put a backup back in place of the library; returns its record count.
+
+        The backup is checked first (a broken or foreign file is refused), and
+        the current library becomes the newest backup, so a restore can itself
+        be undone.
+        """
+        if self.path is None:
+            raise LibraryError("an in-memory library has no backups")
+        with self._thread_lock, self._locked():
+            try:
+                tables = _validate(orjson.loads(backup.read_bytes()), backup)
+            except orjson.JSONDecodeError as error:
+                raise InvalidLibrary(f"{backup} is not a refdeck library: {error.msg}") from error
+            except OSError as error:
+                raise LibraryError(f"cannot read {backup}: {error.strerror}") from error
+            try:
+                take_backup(self.path, self._clock())
+                atomic_copy(backup, self.path)
+            except OSError as error:
+                raise LibraryError(
+                    f"cannot restore {self.path}: {error.strerror or error}; it is unchanged"
+                ) from error
+            # The list view and the records follow by themselves: the file's signature changed.
+            self._storage.invalidate()
+        return len(tables.get(_RECORDS, {}))
 
     def _store_journals(self, db: TinyDB, journals: Mapping[str, str]) -> None:
         table = db.table(_JOURNALS)

@@ -1,0 +1,133 @@
+"""Rotating backups before imports, and `refdeck restore`."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_cli import refdeck
+from tests.unit.test_store import make
+from tui.backups import GENERATIONS, backup_dir, list_backups
+from tui.store import InvalidLibrary, RecordStore
+
+
+def ticking_clock() -> object:
+    """A clock that moves one second per call, so every backup has its own time."""
+    seconds = itertools.count()
+
+    def now() -> str:
+        second = next(seconds)
+        return f"2026-01-02T03:{second // 60:02d}:{second % 60:02d}Z"
+
+    return now
+
+
+def titles(library: Path) -> list[str]:
+    return sorted(r.title or "" for r in RecordStore.open(library).all())
+
+
+def test_each_import_keeps_the_library_it_replaces(library: Path) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    first = store.upsert([make("One")])
+    assert first.backup is None  # there was no library yet
+    second = store.upsert([make("Two")])
+    assert second.backup is not None and second.backup.parent == backup_dir(library)
+    assert titles(second.backup) == ["One"]
+    assert titles(library) == ["One", "Two"]
+
+
+def test_an_import_that_changes_nothing_rotates_nothing_out(library: Path) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two")])
+    assert store.upsert([make("Two")]).backup is None
+    assert len(list_backups(library)) == 1
+
+
+def test_only_the_newest_generations_are_kept(library: Path) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    for number in range(GENERATIONS + 3):
+        store.upsert([make(f"Paper {number}")])
+    backups = list_backups(library)
+    assert len(backups) == GENERATIONS
+    # Newest first: the newest backup is the library before the last import.
+    assert [b.count_records() for b in backups] == list(range(GENERATIONS + 2, 2, -1))
+
+
+def test_backups_cost_no_copy_where_hard_links_work(library: Path) -> None:
+    """The library is never changed in place, so a hard link keeps the old version."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    inode = library.stat().st_ino
+    backup = store.upsert([make("Two")]).backup
+    assert backup is not None and backup.stat().st_ino == inode
+
+
+def test_without_hard_links_the_backup_is_a_copy(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+
+    def no_links(*_: object) -> None:
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    backup = store.upsert([make("Two")]).backup
+    assert backup is not None and titles(backup) == ["One"]
+    assert backup.stat().st_ino != library.stat().st_ino
+
+
+def test_restore_brings_a_backup_back_and_can_be_undone(library: Path) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two"), make("Three")])
+    (before_second,) = list_backups(library)
+    assert store.restore(before_second.path) == 1
+    assert [r.title for r in store.all()] == ["One"]
+    assert store.rows().ids == [store.all()[0].id]
+    newest = list_backups(library)[0]
+    assert titles(newest.path) == ["One", "Three", "Two"]  # the replaced library
+
+
+def test_a_broken_backup_is_refused_and_the_library_untouched(library: Path) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two")])
+    before = library.read_bytes()
+    (backup,) = list_backups(library)
+    backup.path.unlink()
+    backup.path.write_text('{"not": "a library"')
+    with pytest.raises(InvalidLibrary, match="is not a refdeck library"):
+        store.restore(backup.path)
+    assert library.read_bytes() == before
+
+
+def test_refdeck_restore_lists_and_restores(
+    library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = tmp_path / "one.ris"
+    first.write_text("TY  - JOUR\nTI  - First paper\nER  - \n")
+    second = tmp_path / "two.ris"
+    second.write_text("TY  - JOUR\nTI  - Second paper\nER  - \n")
+    db = ("--db", str(library))
+    assert refdeck("restore", *db) == 0
+    assert "No backups" in capsys.readouterr().out
+    assert refdeck("import", *db, str(first)) == 0
+    assert refdeck("import", *db, str(second)) == 0
+    assert "The library as it was before is kept: refdeck restore library-" in (
+        capsys.readouterr().out
+    )
+    assert refdeck("restore", *db) == 0
+    listing = capsys.readouterr().out
+    assert "  1  " in listing and "1 record " in listing
+    assert refdeck("restore", *db, "1") == 1  # no terminal to ask on, no --yes: nothing done
+    assert titles(library) == ["First paper", "Second paper"]
+    assert refdeck("restore", *db, "1", "--yes") == 0
+    assert "Restored 1 record from" in capsys.readouterr().out
+    assert titles(library) == ["First paper"]
+    assert refdeck("restore", *db, "9") == 1
+    assert "no backup '9'" in capsys.readouterr().err
