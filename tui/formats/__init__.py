@@ -168,5 +168,11 @@ def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> I
         path = Path(entry.path)
         if entry.is_dir():
             yield from _walk(path, seen, errors)
-        elif entry.is_file() and path.suffix.lower() not in _SKIPPED_SUFFIXES:
-            yield path
+        elif entry.is_file():
+            if path.suffix.lower() not in _SKIPPED_SUFFIXES:
+                yield path
+        elif entry.is_symlink():
+            errors.append(
+                ImportIssue(str(path), None, None, "skipped: a broken symlink", "warning")
+            )
+        # Sockets, FIFOs and devices are passed over: reading a FIFO would wait forever.
