@@ -390,6 +390,16 @@ class RecordStore:
             assert self._rows is not None
             return self._rows
 
+    def changed_elsewhere(self) -> bool:
+        """True when another process has written the library since the list view was read.
+
+        One `stat`, no reading: cheap enough to poll. refdeck's own writes keep
+        the list view current, so they never count.
+        """
+        if self.path is None or self._rows is None:
+            return False
+        return file_signature(self.path) != self._rows_key
+
     def rows_head(self) -> tuple[ListRows, int] | None:
         """The first rows of the list and the number of records, when the cache can tell cheaply.
 

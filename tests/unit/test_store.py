@@ -326,3 +326,16 @@ def test_the_cache_header_holds_the_first_rows_and_the_count(library: Path) -> N
     assert rows.ids == reopened.rows().ids[:150]
     library.write_bytes(library.read_bytes())  # the library changes: the header no longer fits
     assert RecordStore.open(library).rows_head() is None
+
+
+def test_a_write_by_another_process_is_noticed_and_reloaded(library: Path) -> None:
+    """The browser polls `changed_elsewhere` (a stat) and reloads; its own writes do not count."""
+    browser = RecordStore.open(library)
+    browser.upsert([make("Mine")])
+    assert [*browser.rows().ids] and not browser.changed_elsewhere()
+    browser.set_marked(browser.rows().ids, True)
+    assert not browser.changed_elsewhere()
+    RecordStore.open(library).upsert([make("Theirs")])  # the CLI, say
+    assert browser.changed_elsewhere()
+    assert sorted(browser.rows().titles) == ["Mine", "Theirs"]
+    assert not browser.changed_elsewhere()
