@@ -31,6 +31,8 @@ from tui.rows import ListRows
 from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
+BIG_FILE_BYTES = 20_000_000
+"""Files above this size get a "Reading ..." line while they are parsed."""
 COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export", "restore")
 
 
@@ -104,6 +106,14 @@ class Progress:
         self.stream.flush()
         self.shown = True
 
+    def note(self, text: str) -> None:
+        """Say what a long step is doing (reading a big file, writing the library)."""
+        if not self.enabled:
+            return
+        self.stream.write("\r" + " " * 90 + "\r" + text[:90])
+        self.stream.flush()
+        self.shown = True
+
     def close(self) -> None:
         """Clear the bar so the summary starts on a clean line."""
         if self.shown:
@@ -125,6 +135,9 @@ def import_paths(store: RecordStore, paths: Sequence[str]) -> ImportReport:
     records: list[Record] = []
     journals: dict[str, str] = {}
     for path, size in zip(files, sizes, strict=True):
+        if size > BIG_FILE_BYTES:
+            # One file is one step of the bar; say what a long one is doing meanwhile.
+            progress.note(f"Reading {strip_controls(path.name)} ({size / 1e6:,.0f} MB)…")
         result = read_file(path)
         report.results.append(result)
         records.extend(result.records)
@@ -133,7 +146,10 @@ def import_paths(store: RecordStore, paths: Sequence[str]) -> ImportReport:
     progress.close()
     report.files = len(files)
     if records or journals:
+        if len(records) > 20_000:
+            progress.note(f"Writing {len(records):,} records to the library…")
         report.upsert = store.upsert(records, journals)
+        progress.close()
     return report
 
 

@@ -208,8 +208,12 @@ def test_progress_bar_only_on_a_terminal() -> None:
     progress = Progress(1000, tty)
     progress.started -= 5
     progress.advance(500, 10, "a.bib")
+    progress.note("Reading big.ris (200 MB)…")
     progress.close()
     assert "50.0%" in tty.getvalue() and "10 records" in tty.getvalue()
+    assert "Reading big.ris (200 MB)…" in tty.getvalue()
+    Progress(1000, piped).note("Reading big.ris (200 MB)…")
+    assert piped.getvalue() == ""
 
 
 def test_console_entry_points(library: Path) -> None:
