@@ -97,3 +97,49 @@ def test_sigkill_during_writes_never_loses_committed_records(tmp_path: Path) -> 
     # The test means something only if writes were really interrupted and really done.
     assert sum(committed.values()) >= KILLS
     assert interrupted_writes >= 3, interrupted_writes
+
+
+@pytest.mark.slow
+def test_sigkill_during_refdeck_import_leaves_before_or_after(tmp_path: Path) -> None:
+    """`refdeck import` killed at random moments: the library is the one before or the one
+    after the import, never in between, and it always opens. The import is one write."""
+    from tui.export import export_text
+    from tui.library_file import atomic_write
+
+    library = tmp_path / "library.json"
+    RecordStore.open(library).upsert(_base_records()[:3000])
+    base = library.read_bytes()
+    incoming = [
+        Record(
+            title=f"Incoming paper {i}",
+            doi=f"10.5555/incoming.{i}",
+            authors=(Author(family="Importer", given="I"),),
+            year=2020,
+            abstract="Incoming abstract " * 40,
+        )
+        for i in range(2000)
+    ]
+    ris = tmp_path / "incoming.ris"
+    ris.write_text(export_text(incoming, "ris"), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    rng = random.Random(20261127)
+    outcomes: list[int] = []
+    for _ in range(12):
+        before = RecordStore.open(library).count()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui", "import", "--db", str(library), str(ris)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        time.sleep(rng.uniform(0.3, 3.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        after = RecordStore.open(library).count()  # must not raise: the file is whole
+        assert after in (before, 5000), (before, after)
+        outcomes.append(after)
+        if after == 5000:
+            # Start again from the old library, so later kills land in real imports too.
+            atomic_write(library, base)
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".refdeck-tmp-")] == []
+    assert 3000 in outcomes, outcomes  # some kills did interrupt an import
