@@ -1,0 +1,87 @@
+"""Import one very large file and report time and peak memory.
+
+    .venv/bin/python -m benchmarks.large_import --megabytes 200 [--format ris]
+
+The file is made of synthetic records (see `benchmarks.synthetic`), written
+with refdeck's own exporters, into /tmp/refdeck-bench. The import runs as
+`refdeck import` in a child process, whose peak resident memory is read from
+the kernel (`ru_maxrss`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.synthetic import make_records
+from tui.export import EXPORTERS, export_text
+
+BENCH_DIR = Path("/tmp/refdeck-bench")
+_CHUNK = 5_000
+
+
+def build_file(megabytes: int, format: str) -> tuple[Path, int]:
+    """A file of at least `megabytes` MB in `format`, reused when it already exists."""
+    path = BENCH_DIR / f"large-{megabytes}mb{EXPORTERS[format].extension}"
+    count_file = path.with_suffix(path.suffix + ".count")
+    if path.exists() and count_file.exists():
+        return path, int(count_file.read_text())
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    target = megabytes * 1_000_000
+    written = count = 0
+    seed = 1
+    with open(path, "w", encoding="utf-8") as out:
+        while written < target:
+            records = make_records(_CHUNK, seed=seed)
+            # Unique titles and DOIs across chunks, so nothing merges.
+            records = [
+                r.with_changes(title=f"{r.title} s{seed}", doi=f"10.5555/large.{seed}.{i}")
+                for i, r in enumerate(records)
+            ]
+            text = export_text(records, format)
+            out.write(text)
+            written += len(text.encode())
+            count += len(records)
+            seed += 1
+    count_file.write_text(str(count))
+    return path, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--format", default="ris", choices=["ris", "bibtex", "csl-json"])
+    args = parser.parse_args()
+    started = time.perf_counter()
+    path, count = build_file(args.megabytes, args.format)
+    print(
+        f"file: {path} ({path.stat().st_size / 1e6:.0f} MB, {count:,} records), "
+        f"made in {time.perf_counter() - started:.0f} s"
+    )
+    library = BENCH_DIR / f"import-{args.megabytes}mb.json"
+    for leftover in BENCH_DIR.glob(f"{library.name}*"):
+        if leftover.is_file():
+            leftover.unlink()
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "import", "--db", str(library), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(done.stdout.strip())
+    if done.returncode not in (0, 1):
+        print(done.stderr[-2000:])
+    print(
+        f"import: {seconds:.1f} s, peak RSS {peak_mb:.0f} MB, "
+        f"library {library.stat().st_size / 1e6:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
