@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -11,10 +12,19 @@ from textual.screen import Screen
 from tui.bindings import ALL_BINDINGS, APP_BINDINGS
 from tui.clipboard import copy_text
 from tui.config import Config
+from tui.export import ExportError, export_text
+from tui.export.citations import format_citation, format_references
+from tui.export.files import write_export
+from tui.export.keys import citation_keys
+from tui.models import Record
 from tui.normalize import strip_controls
+from tui.screens.export import ExportRequest, ExportScreen, style_label
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordListScreen
 from tui.store import RecordStore
+
+SLOW_EXPORT = 500
+"""From this many records an export says it has started (citations take ~20 ms each)."""
 
 
 class BibApp(App[int]):
@@ -93,6 +103,11 @@ class BibApp(App[int]):
     @work(thread=True, group="copy", description="Copy to a clipboard")
     def _copy(self, text: str, label: str) -> None:
         # A clipboard helper may take up to its timeout: never on the UI thread.
+        self._copy_now(text, label)
+
+    def _copy_now(self, text: str, label: str) -> None:
+        """Copy and say what happened; called in a worker thread."""
+
         def osc52(value: str) -> None:
             self.call_from_thread(self.copy_to_clipboard, value)
 
@@ -105,6 +120,106 @@ class BibApp(App[int]):
             severity="information" if result.ok else "warning",
             markup=False,
         )
+
+    def copy_records(self, ids: Sequence[str], kind: Literal["bibtex", "citation"]) -> None:
+        """Copy the BibTeX entries or citations of the records with these ids.
+
+        Several ids are the marked records; one is the current record.
+        """
+        if not ids:
+            self.notify("No record to copy.", severity="warning", markup=False)
+            return
+        self._copy_records(list(ids), kind, self.config.citation_style)
+
+    @work(thread=True, group="copy", exit_on_error=False, description="Format and copy records")
+    def _copy_records(
+        self, ids: list[str], kind: Literal["bibtex", "citation"], style: str
+    ) -> None:
+        # Reading records is disk work and citeproc takes tens of ms a record: both off the UI thread.
+        try:
+            records = self.read_records(ids)
+            if not records:
+                raise ExportError("these records are no longer in the library; nothing was copied")
+            if kind == "bibtex":
+                text = export_text(records, "bibtex")
+                what = "BibTeX entry" if len(records) == 1 else "BibTeX entries"
+            else:
+                if len(records) == 1:
+                    text = format_citation(records[0], style)
+                else:
+                    text = "\n".join(format_references(records, style, numbered=False))
+                what = f"{style_label(style)} citation{'' if len(records) == 1 else 's'}"
+        except ExportError as error:
+            self._report_error(str(error), "Not copied")
+            return
+        except Exception as error:  # noqa: BLE001 - a failed copy is a message, not a crash
+            self._report_error(f"formatting failed: {error}; nothing was copied", "Not copied")
+            return
+        if len(records) == 1:
+            label = f"the {what} of {citation_keys(records)[0]}"
+        else:
+            label = f"the {what} of {len(records):,} marked records"
+        self._copy_now(text, label)
+
+    def open_export(
+        self, record_id: str | None, marked: Sequence[str], results: Sequence[str]
+    ) -> None:
+        """Open the export dialog on these records; the export runs once it closes."""
+        if record_id is None and not marked and not results:
+            self.notify("No records to export.", severity="warning", markup=False)
+            return
+        scopes = {"record": [record_id] if record_id else [], "marked": marked, "results": results}
+
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self.export_records(request, list(scopes[request.scope]))
+
+        dialog = ExportScreen(
+            marked=len(marked),
+            results=len(results),
+            has_record=record_id is not None,
+            style=self.config.citation_style,
+        )
+        self.push_screen(dialog, chosen)
+
+    @work(thread=True, group="export", exit_on_error=False, description="Export to a file")
+    def export_records(self, request: ExportRequest, ids: list[str]) -> None:
+        """Read the records, format them and write the file (all of it disk or CPU work)."""
+        if len(ids) >= SLOW_EXPORT:
+            self.call_from_thread(
+                self.notify, f"Exporting {len(ids):,} records…", markup=False, timeout=3
+            )
+        try:
+            records = self.read_records(ids)
+            if not records:
+                raise ExportError("these records are no longer in the library; nothing was written")
+            text = export_text(records, request.format, request.style)
+            path = write_export(request.path, text, overwrite=request.overwrite)
+        except ExportError as error:
+            self._report_error(str(error), "Not exported")
+            return
+        except Exception as error:  # noqa: BLE001 - a failed export is a message, not a crash
+            self._report_error(f"the export failed: {error}; nothing was written", "Not exported")
+            return
+        noun = "record" if len(records) == 1 else "records"
+        self.call_from_thread(
+            self.notify, strip_controls(f"Exported {len(records):,} {noun} to {path}"), markup=False
+        )
+
+    def _report_error(self, message: str, title: str) -> None:
+        """Show an error from a worker thread; the message may hold record text or a path."""
+        self.call_from_thread(
+            self.notify,
+            strip_controls(message[:1].upper() + message[1:]),
+            title=title,
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def read_records(self, ids: Sequence[str]) -> list[Record]:
+        """The records with these ids, in this order (disk work: call it from a worker)."""
+        return self.store.records(ids)
 
     def action_help(self) -> None:
         """Show every key and the query syntax."""

@@ -41,6 +41,33 @@ LIST_BINDINGS = [
         tooltip="Copy the DOI as a https://doi.org/ link.",
     ),
     Binding(
+        "b",
+        "copy_bibtex",
+        "Copy BibTeX",
+        id="copy-bibtex",
+        show=False,
+        priority=True,
+        tooltip="Copy the BibTeX entry (of every marked record, when there are marks).",
+    ),
+    Binding(
+        "c",
+        "copy_citation",
+        "Copy citation",
+        id="copy-citation",
+        show=False,
+        priority=True,
+        tooltip="Copy a formatted citation in your citation_style (marked records: one a line).",
+    ),
+    Binding(
+        "e",
+        "export",
+        "Export",
+        id="export",
+        show=False,
+        priority=True,
+        tooltip="Export this record, the marked ones or all results to a file.",
+    ),
+    Binding(
         "slash",
         "focus_search",
         "Search",
@@ -186,6 +213,30 @@ DETAIL_BINDINGS = [
         tooltip="Copy the DOI as a https://doi.org/ link.",
     ),
     Binding(
+        "b",
+        "copy_bibtex",
+        "Copy BibTeX",
+        id="detail-copy-bibtex",
+        show=False,
+        tooltip="Copy the BibTeX entry (of every marked record, when there are marks).",
+    ),
+    Binding(
+        "c",
+        "copy_citation",
+        "Copy citation",
+        id="detail-copy-citation",
+        show=False,
+        tooltip="Copy a formatted citation in your citation_style (marked records: one a line).",
+    ),
+    Binding(
+        "e",
+        "export",
+        "Export",
+        id="detail-export",
+        show=False,
+        tooltip="Export this record, the marked ones or the results to a file.",
+    ),
+    Binding(
         "escape,q",
         "close",
         "Back",
@@ -250,11 +301,29 @@ DETAIL_BINDINGS = [
 ]
 """Keys of the detail screen."""
 
+EXPORT_BINDINGS = [
+    Binding(
+        "escape",
+        "cancel",
+        "Cancel",
+        id="export-cancel",
+        tooltip="Close the export dialog without exporting (Enter in the file name exports).",
+    ),
+]
+"""Keys of the export dialog; Tab moves between its fields."""
+
+CONFIRM_BINDINGS = [
+    Binding("y", "yes", "Yes", id="confirm-yes", tooltip="Yes: replace the file."),
+    Binding("n,escape", "no", "No", id="confirm-no", tooltip="No: keep the file."),
+]
+"""Keys of the question asked before an export replaces a file."""
+
 ALL_BINDINGS = {
     "Everywhere": APP_BINDINGS,
     "Record list": [*LIST_BINDINGS, *TABLE_BINDINGS],
     "Search line": SEARCH_BINDINGS,
     "Detail screen": DETAIL_BINDINGS,
+    "Export dialog": [*EXPORT_BINDINGS, *CONFIRM_BINDINGS],
 }
 """Every binding, by where it works: the source of the help screen and README table."""
 

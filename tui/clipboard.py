@@ -16,6 +16,7 @@ Every failure falls through to the next strategy; nothing here raises.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -95,6 +96,11 @@ def copy_with_pyperclip(text: str) -> bool:
     return _run_with_timeout(lambda: pyperclip.copy(text), TIMEOUT)
 
 
+def describe_size(size: int) -> str:
+    """A byte count for a message, rounded up so it never looks within a limit it exceeds."""
+    return f"{size:,} bytes" if size < 1024 else f"{math.ceil(size / 1024):,} KB"
+
+
 def copy_text(
     text: str,
     label: str,
@@ -109,11 +115,12 @@ def copy_text(
     env = os.environ if env is None else env
     size = len(text.encode("utf-8"))
     if size > OSC52_LIMIT:
+        # Refused whatever the strategy: the same copy must not work in tmux and fail over SSH.
         return CopyResult(
             False,
             "none",
-            f"Not copied: {size // 1024} KB is more than terminals accept "
-            f"({OSC52_LIMIT // 1024} KB). Export to a file instead (e).",
+            f"Not copied: {label} would be {describe_size(size)}, more than terminals accept "
+            f"({describe_size(OSC52_LIMIT)}); press e to export to a file",
         )
     if strategy in ("auto", "tmux") and copy_with_tmux(text, env):
         return CopyResult(True, "tmux", f"Copied {label} to the tmux clipboard")

@@ -2,6 +2,7 @@
 
     theme = "textual-light"
     clipboard = "auto"  # or "tmux", "system", "osc52"
+    citation_style = "apa"  # or vancouver, ama, nature, chicago, ieee, harvard, or a .csl file
 
     [keys]              # binding id = keys (see `refdeck --bindings`)
     open-record = "enter,o"
@@ -19,6 +20,7 @@ from pathlib import Path
 from platformdirs import user_config_path
 
 from tui.clipboard import STRATEGIES
+from tui.export.citations import DEFAULT_STYLE, STYLES
 
 APP_NAME = "refdeck"
 
@@ -33,6 +35,9 @@ class Config:
     """Binding id -> comma-separated keys, overriding the defaults."""
     clipboard: str = "auto"
     """How to copy: "auto" (tmux, then the system clipboard, then OSC 52), "tmux", "system" or "osc52"."""
+    citation_style: str = DEFAULT_STYLE
+    """The style `c` copies citations in and the export dialog starts with: a name in
+    `tui.export.citations.STYLES`, or the absolute path of a `.csl` file."""
 
 
 def config_path() -> Path:
@@ -60,6 +65,9 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
     if clipboard not in STRATEGIES:
         problems.append(f"{path}: 'clipboard' must be one of {', '.join(STRATEGIES)}; using auto")
         clipboard = Config.clipboard
+    citation_style, problem = _citation_style(data.pop("citation_style", DEFAULT_STYLE), path)
+    if problem:
+        problems.append(problem)
     keys: dict[str, str] = {}
     raw_keys = data.pop("keys", {})
     if not isinstance(raw_keys, dict):
@@ -72,4 +80,29 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
             problems.append(f'{path}: keys.{binding_id} must be a string like "ctrl+o"')
     for unknown in data:
         problems.append(f"{path}: unknown setting {unknown!r} ignored")
-    return Config(theme=theme, keys=keys, clipboard=clipboard), problems
+    config = Config(theme=theme, keys=keys, clipboard=clipboard, citation_style=citation_style)
+    return config, problems
+
+
+def _citation_style(value: object, path: Path) -> tuple[str, str | None]:
+    """The configured style as a style name or an absolute `.csl` path, and a problem if any.
+
+    Checked here, at start, so that a typo is reported once, naming the config
+    file, instead of failing every `c` later. A relative path is read from the
+    config file's folder, where the user wrote it, not from wherever refdeck starts.
+    """
+    expected = f"a style name ({', '.join(STYLES)}) or the path of a .csl file"
+    if not isinstance(value, str) or not value.strip():
+        return DEFAULT_STYLE, f"{path}: 'citation_style' must be {expected}; using {DEFAULT_STYLE}"
+    name = value.strip()
+    if name.lower() in STYLES:
+        return name.lower(), None
+    file = Path(name).expanduser()
+    if not file.is_absolute():
+        file = path.parent / file
+    if file.suffix.lower() == ".csl" and file.is_file():
+        return str(file), None
+    return (
+        DEFAULT_STYLE,
+        f"{path}: citation_style {name!r} is not {expected} that exists; using {DEFAULT_STYLE}",
+    )

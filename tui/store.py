@@ -56,6 +56,8 @@ LOCK_TIMEOUT = 10.0
 """Seconds a write waits for another refdeck process before saying the library is busy."""
 
 _RECORDS, _JOURNALS, _META = RECORDS, "journals", "meta"
+_FEW = 1_000
+"""Up to this many records are read one by one at their offsets; more, in one pass."""
 
 Tables = dict[str, dict[str, Any]]
 
@@ -475,6 +477,21 @@ class RecordStore:
             if self.path is None and position < len(records) and records[position].id == record_id:
                 return records[position]  # in memory: rows and records share their order
         return next((r for r in self.all() if r.id == record_id), None)
+
+    def records(self, ids: Sequence[str]) -> list[Record]:
+        """The records with these ids, in this order; ids no longer in the library are left out.
+
+        A few are read at their offsets; many are picked from one streaming pass,
+        so exporting 100,000 results never holds the library twice in memory.
+        """
+        if len(ids) <= _FEW:
+            found = [self.record(record_id) for record_id in ids]
+            return [record for record in found if record is not None]
+        wanted = set(ids)
+        by_id = {
+            doc["id"]: Record.from_doc(doc) for doc in self.iter_docs() if doc.get("id") in wanted
+        }
+        return [by_id[record_id] for record_id in ids if record_id in by_id]
 
     def iter_docs(self) -> Iterator[dict[str, Any]]:
         """Every stored document, streamed from the file when possible (bounded memory)."""

@@ -5,8 +5,11 @@ Review the HTML report before accepting changes with `--snapshot-update`.
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -85,3 +88,19 @@ def test_help_100x40(snap_compare: Any) -> None:
 def test_hostile_titles_120x24(snap_compare: Any) -> None:
     """Markup in record text is shown literally, never styled or linked."""
     assert snap_compare(BibApp(hostile_store()), terminal_size=(120, 24), run_before=settle)
+
+
+def test_export_dialog_80x24(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export dialog at the smallest size, two records marked: every field fits."""
+    monkeypatch.setattr("tui.screens.export.export_folder", lambda: Path("/home/reader/papers"))
+    monkeypatch.setattr("tui.screens.export.export_date", lambda: dt.date(2026, 1, 2))
+
+    async def open_dialog(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("space", "space", "e")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(BibApp(sample_store()), terminal_size=(80, 24), run_before=open_dialog)

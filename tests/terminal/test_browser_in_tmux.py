@@ -62,6 +62,24 @@ def test_copy_doi_lands_in_the_tmux_buffer(terminal: TmuxTerminal, tmp_path: Pat
     assert _clipboard_becomes(terminal, "https://doi.org/10.1016/j.molmed.2025.04.005")
 
 
+def test_copy_bibtex_lands_in_the_tmux_buffer(terminal: TmuxTerminal, tmp_path: Path) -> None:
+    """Open a record, press b: tmux's buffer holds its BibTeX entry, DOI included."""
+    start_on_samples(terminal, tmp_path)
+    terminal.keys("/")
+    terminal.type("a:adomako")
+    terminal.wait(r"1 of 8 records")
+    terminal.keys("Enter")
+    terminal.keys("Enter")
+    terminal.wait(r"10\.1016/j\.molmed\.2025\.04\.005")
+    terminal.keys("b")
+    # The toast wraps "Copied the BibTeX entry of / adomako2025acute to the tmux clipboard".
+    terminal.wait(r"Copied the BibTeX entry of\s*$")
+    terminal.wait(r"adomako2025acute to the tmux")
+    buffer = terminal.clipboard() or ""
+    assert buffer.startswith("@article{adomako2025acute,\n")
+    assert "doi = {10.1016/j.molmed.2025.04.005}" in buffer
+
+
 def _clipboard_becomes(terminal: TmuxTerminal, expected: str, timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -124,7 +124,8 @@ def test_too_large_for_a_terminal_is_refused() -> None:
         "x" * (OSC52_LIMIT + 1), "everything", terminal, env={"PATH": "/nonexistent"}
     )
     assert not result.ok and terminal.sent == []
-    assert "Export to a file instead" in result.message
+    assert "everything would be 65 KB, more than terminals accept (64 KB)" in result.message
+    assert "press e to export to a file" in result.message
 
 
 def test_configured_osc52_skips_tmux(tmp_path: Path) -> None:

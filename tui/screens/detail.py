@@ -26,10 +26,13 @@ class RecordDetailScreen(Screen[int]):
         rows: Sequence[int],
         row: int,
         marked_dois: Callable[[], tuple[list[str], int] | None] | None = None,
+        marked_ids: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__()
         self._marked_dois = marked_dois
         """The list's marked records' DOIs (None without marks): copying acts on them."""
+        self._marked_ids = marked_ids
+        """The list's marked records' ids, in library order: copying and exporting act on them."""
         self.store = store
         self.ids = ids
         self.rows = rows
@@ -73,6 +76,27 @@ class RecordDetailScreen(Screen[int]):
     def action_copy_doi_url(self) -> None:
         """Copy the DOI as a https://doi.org/ link."""
         self.app.copy_dois(*self._dois(), as_url=True)  # type: ignore[attr-defined]
+
+    def _marked(self) -> list[str]:
+        return self._marked_ids() if self._marked_ids is not None else []
+
+    def _record_targets(self) -> list[str]:
+        """The marked records, or else this record."""
+        return self._marked() or ([self.record.id] if self.record else [])
+
+    def action_copy_bibtex(self) -> None:
+        """Copy the BibTeX entry of this record (or of every marked record)."""
+        self.app.copy_records(self._record_targets(), "bibtex")  # type: ignore[attr-defined]
+
+    def action_copy_citation(self) -> None:
+        """Copy the citation of this record (or of every marked record) in the configured style."""
+        self.app.copy_records(self._record_targets(), "citation")  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        """Open the export dialog for this record, the marked ones or the results it came from."""
+        results = [self.ids[position] for position in self.rows]
+        record_id = self.record.id if self.record else None
+        self.app.open_export(record_id, self._marked(), results)  # type: ignore[attr-defined]
 
     def action_close(self) -> None:
         """Back to the list, with the cursor on the record last shown."""

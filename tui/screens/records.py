@@ -360,6 +360,17 @@ class RecordListScreen(Screen[None]):
         dois = [self.data.dois[i] for i in positions if self.data.dois[i]]
         return dois, len(positions) - len(dois)
 
+    def marked_ids(self) -> list[str]:
+        """Ids of the marked records, in library order (the order `y` copies them in)."""
+        if not self.marked:
+            return []
+        return [record_id for record_id in self.data.ids if record_id in self.marked]
+
+    def _record_targets(self) -> list[str]:
+        """The marked records, or else the record under the cursor."""
+        record_id = self.current_id()
+        return self.marked_ids() or ([record_id] if record_id else [])
+
     def _copy_targets(self) -> tuple[list[str], int]:
         marked = self.marked_dois()
         if marked is not None:
@@ -376,6 +387,23 @@ class RecordListScreen(Screen[None]):
         """Copy the DOI as a https://doi.org/ link."""
         self.app.copy_dois(*self._copy_targets(), as_url=True)  # type: ignore[attr-defined]
 
+    def action_copy_bibtex(self) -> None:
+        """Copy the BibTeX entry of the marked records, or of the record under the cursor."""
+        self.app.copy_records(self._record_targets(), "bibtex")  # type: ignore[attr-defined]
+
+    def action_copy_citation(self) -> None:
+        """Copy the citation, in the configured style, of the marked records or this record."""
+        self.app.copy_records(self._record_targets(), "citation")  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        """Open the export dialog for this record, the marked ones or every result."""
+        if not self._loaded:
+            # Until then the rows are only the first screenful: "all results" would be wrong.
+            self.notify("Still reading the library; export in a moment.", timeout=3)
+            return
+        results = [self.data.ids[position] for position in self.rows]
+        self.app.open_export(self.current_id(), self.marked_ids(), results)  # type: ignore[attr-defined]
+
     def action_open_record(self) -> None:
         """Open the detail screen on the record under the cursor."""
         if self.table.cursor_position is None:
@@ -384,7 +412,12 @@ class RecordListScreen(Screen[None]):
 
         self.app.push_screen(
             RecordDetailScreen(
-                self.store, self.data.ids, self.rows, self.table.cursor, self.marked_dois
+                self.store,
+                self.data.ids,
+                self.rows,
+                self.table.cursor,
+                self.marked_dois,
+                self.marked_ids,
             ),
             self._returned_from_detail,
         )
