@@ -400,7 +400,13 @@ class RecordStore:
         """
         if self.path is None or self._rows is None:
             return False
-        return file_signature(self.path) != self._rows_key
+        # While this process writes, the file and the list view briefly disagree: not a change.
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            return file_signature(self.path) != self._rows_key
+        finally:
+            self._thread_lock.release()
 
     def rows_head(self) -> tuple[ListRows, int] | None:
         """The first rows of the list and the number of records, when the cache can tell cheaply.

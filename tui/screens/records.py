@@ -28,6 +28,8 @@ from tui.rows import ListRows
 from tui.store import RecordStore
 from tui.widgets.record_table import RecordTable
 
+RELOAD_POLL_SECONDS = 2.0
+"""How often the list checks (with one stat) whether another process changed the library."""
 RELEVANCE_SCORING_LIMIT = 2_000
 """Above this many matches, relevance keeps library order: scoring costs a few microseconds a
 record, so scoring them all would lag a keystroke, and a query that broad has no best match."""
@@ -59,6 +61,11 @@ class LoadProgress(Message):
     """How much of the library has been read, when its list cache had to be rebuilt."""
 
     fraction: float
+
+
+@dataclass
+class LibraryChanged(Message):
+    """Another process wrote the library (an import from the shell, say)."""
 
 
 @dataclass
@@ -96,6 +103,8 @@ class RecordListScreen(Screen[None]):
         self._query: Query = parse_query(initial_query)
         self._matches: list[int] = []
         self._loaded = False
+        self._reloading_at: str | None = None
+        """While reloading: the id of the record the cursor was on, to find it again."""
 
     def compose(self) -> ComposeResult:
         yield SearchLine(
@@ -109,6 +118,27 @@ class RecordListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.load()
+        self.set_interval(RELOAD_POLL_SECONDS, self._poll_library)
+
+    # -- noticing another process's changes ------------------------------
+
+    def _poll_library(self) -> None:
+        if self._loaded and self._reloading_at is None:
+            self.check_library()
+
+    @work(thread=True, exclusive=True, group="poll", description="Check the library for changes")
+    def check_library(self) -> None:
+        """One stat of the library file, off the UI thread (a network mount can stall)."""
+        if self.store.changed_elsewhere():
+            self.post_message(LibraryChanged())
+
+    @on(LibraryChanged)
+    def _library_changed(self) -> None:
+        """Read the library again, keeping the search, the sort and the record under the cursor."""
+        if self._reloading_at is not None:
+            return
+        self._reloading_at = self.current_id() or ""
         self.load()
 
     # -- loading ---------------------------------------------------------
@@ -219,6 +249,8 @@ class RecordListScreen(Screen[None]):
             return
         self.index = message.index
         self.refresh_results(keep_cursor=True)
+        if self._reloading_at is not None:
+            self._finish_reload(self._reloading_at)
         # Heavy reading competes with drawing for the interpreter: start it once the rows show.
         self.call_after_refresh(self.index_abstracts, self.data, self.index)
 
@@ -227,6 +259,20 @@ class RecordListScreen(Screen[None]):
         # Free words may now match abstracts too: run the current search again.
         if message.index is self.index and any(c.field is None for c in self._query.positive_text):
             self.refresh_results(keep_cursor=True)
+
+    def _finish_reload(self, record_id: str) -> None:
+        self._reloading_at = None
+        if record_id:
+            ids = self.data.ids
+            row = next(
+                (r for r, position in enumerate(self.rows) if ids[position] == record_id), None
+            )
+            if row is not None:
+                self.table.move_to(row)
+        self.notify(
+            f"The library was changed by another program: reloaded, {len(self.data):,} records.",
+            markup=False,
+        )
 
     # -- searching -------------------------------------------------------
 
