@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from tui.normalize import strip_controls
+
 OSC52_LIMIT = 64 * 1024
 """Terminals drop or truncate larger OSC 52 writes (some far smaller); refuse above this."""
 TIMEOUT = 2.0
@@ -113,6 +115,8 @@ def copy_text(
     `osc52` writes the OSC 52 sequence (the app's `copy_to_clipboard`).
     """
     env = os.environ if env is None else env
+    # What is copied gets pasted into shells and editors: no escape sequence may ride along.
+    text = strip_controls(text)
     size = len(text.encode("utf-8"))
     if size > OSC52_LIMIT:
         # Refused whatever the strategy: the same copy must not work in tmux and fail over SSH.

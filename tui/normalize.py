@@ -23,6 +23,7 @@ from tui.models import Author, Record, Source
 # isolates that can make text display in a different order than it is stored.
 # Removing them at import means no record can carry a terminal escape sequence.
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_FILES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ANY_WHITESPACE = re.compile(r"\s+")
 
@@ -32,6 +33,14 @@ def strip_controls(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _UNSAFE_CHARS.sub("", text)
+
+
+def strip_escapes(text: str) -> str:
+    """Remove control, C1 and bidi-override characters, leaving tabs and line endings as they are.
+
+    For whole files (a CSV's CRLF line ends must stay) rather than single values.
+    """
+    return _UNSAFE_IN_FILES.sub("", text)
 
 
 def clean_line(value: Any) -> str | None:

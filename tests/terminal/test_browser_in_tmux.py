@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -87,3 +88,53 @@ def _clipboard_becomes(terminal: TmuxTerminal, expected: str, timeout: float = 1
             return True
         time.sleep(0.05)
     raise AssertionError(f"the tmux buffer holds {terminal.clipboard()!r}, not {expected!r}")
+
+
+def test_record_escapes_never_reach_the_terminal(terminal: TmuxTerminal, tmp_path: Path) -> None:
+    """Records holding OSC 52, OSC 8, OSC 0, CSI and bidi overrides, put in the library without
+    the importer's cleaning: the bytes refdeck writes to a real pane carry none of them."""
+    from tui.models import Author, Record, Source
+    from tui.store import RecordStore
+
+    library = tmp_path / "library.json"
+    RecordStore.open(library).upsert(
+        [
+            Record(
+                title="Copy me \x1b]52;c;aGk=\x07 now \u202eevil\u202c and \x9b31m red",
+                authors=(Author(family="Clear\x1b[2JScreen", given="\x1b]0;pwned\x07Ann"),),
+                journal="Journal \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ of tests",
+                abstract="Abstract \x1b]52;c;aGk=\x1b\\ with \u2066isolate\u2069 text.",
+                doi="10.5555/hostile.1",
+                year=2026,
+                source=(Source("test", "hostile"),),
+            )
+        ]
+    )
+    output = tmp_path / "pane-output"
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    # A short pause before refdeck starts, so that recording is on before its first byte.
+    command = " ".join(refdeck_command("--db", str(library)))
+    terminal.start(["sh", "-c", f"sleep 0.5; exec {command}"], env=env, cwd=ROOT)
+    terminal.record_output(output)
+    terminal.wait(r"1 of 1 records")
+    terminal.keys("Enter")
+    terminal.wait(r"10\.5555/hostile\.1")
+    terminal.keys("y")
+    terminal.wait(r"Copied 10\.5555/hostile\.1")
+    terminal.keys("Escape")  # apart from the next key: Esc then q in one burst reads as Alt+q
+    terminal.wait(r"1 of 1 records")
+    terminal.keys("q")
+    assert terminal.wait_exit()
+    written = output.read_bytes()
+    assert b"Copy me" in written and b"Journal" in written  # the recording worked
+    for payload in (
+        b"\x1b]52;c;aGk=",  # the record's clipboard write
+        b"\x1b]0;pwned",  # the record's window title
+        b"\x9b",  # a one-byte CSI
+        "\u202e".encode(),  # a bidi override
+        "\u2066".encode(),  # a bidi isolate
+    ):
+        assert payload not in written, payload
+    assert b"\x1b[2JScreen" not in written
+    assert not re.search(rb"\x1b\]8;[^\x07\x1b]*evil", written)  # no link to the record's URL
+    assert terminal.clipboard() == "10.5555/hostile.1"

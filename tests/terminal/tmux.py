@@ -58,6 +58,10 @@ class TmuxTerminal:
         self._tmux("set-option", "-s", "escape-time", "0")
         self._tmux("set-option", "-t", self.name, "remain-on-exit", "on")
 
+    def record_output(self, path: Path) -> None:
+        """Append every byte the program writes to the pane to `path` (tmux `pipe-pane`)."""
+        self._tmux("pipe-pane", "-t", self.name, "-o", f"cat >> '{path}'")
+
     def keys(self, *keys: str) -> None:
         """Press keys by tmux name (Enter, Escape, C-p, Down) or single characters."""
         self._tmux("send-keys", "-t", self.name, *keys)

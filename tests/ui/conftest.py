@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,14 @@ def hostile_store() -> RecordStore:
         for n, title in enumerate(HOSTILE_TITLES)
     ]
     return RecordStore.in_memory(records, clock=fixed_clock)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The export dialog's default folder and date, fixed."""
+    monkeypatch.setattr("tui.screens.export.export_folder", lambda: tmp_path)
+    monkeypatch.setattr("tui.screens.export.export_date", lambda: dt.date(2026, 1, 2))
+    return tmp_path
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,14 +38,6 @@ async def search(pilot: Pilot[int], screen: RecordListScreen, query: str) -> Non
     screen.query_one(Input).value = query
     await pilot.pause()
     await pilot.press("escape")
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The export dialog's default folder and date, fixed."""
-    monkeypatch.setattr("tui.screens.export.export_folder", lambda: tmp_path)
-    monkeypatch.setattr("tui.screens.export.export_date", lambda: dt.date(2026, 1, 2))
-    return tmp_path
 
 
 # -- b: BibTeX -------------------------------------------------------------

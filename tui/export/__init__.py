@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tui.models import Record
+from tui.normalize import strip_escapes
 
 __all__ = [
     "EXPORTERS",
@@ -73,4 +74,6 @@ def export_text(records: Sequence[Record], format: str, style: str | None = None
     except KeyError:
         names = ", ".join(EXPORTERS)
         raise ExportError(f"unknown export format {format!r} (choose from {names})") from None
-    return exporter.write(records, style)
+    # Files get `cat`ed to terminals: no control character from a record may reach one.
+    # (Importers already strip them; this holds for records that did not come through one.)
+    return strip_escapes(exporter.write(records, style))
