@@ -253,6 +253,8 @@ class RecordStore:
         self._clock = clock
         self._thread_lock = threading.RLock()
         self._file_lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT) if path else None
+        self._seen_on_disk = path is not None and path.exists()
+        """The library file existed once: its disappearing later is an error, not a fresh start."""
         self._records: list[Record] | None = None
         self._generation = -1
         # The list view (see `rows()`): columns, and where each record sits in the file.
@@ -311,6 +313,9 @@ class RecordStore:
     def _transaction(self) -> Iterator[TinyDB]:
         """Run changes against the newest library, as one locked, atomic write."""
         with self._thread_lock, self._locked():
+            if self._seen_on_disk and self.path is not None and not self.path.exists():
+                # Moved or deleted while open: writing now would start an empty library there.
+                raise LibraryError(self._vanished())
             # No explicit re-read: the storage re-reads whenever the file's inode,
             # size or mtime changed, and every atomic write makes a new inode.
             db = TinyDB(storage=lambda: self._storage)
@@ -325,6 +330,7 @@ class RecordStore:
                             }
                         )
                     yield db
+                self._seen_on_disk = self.path is not None
                 self._refresh_rows_after_write()
             except OSError as error:
                 raise LibraryError(
@@ -332,13 +338,23 @@ class RecordStore:
                     "it is unchanged"
                 ) from error
 
+    def _vanished(self) -> str:
+        return (
+            f"the library {self.path} has disappeared (moved or deleted?); nothing was "
+            "written. Start refdeck again on the library where it is now"
+        )
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         if self._file_lock is None:
             yield
             return
+        assert self.path is not None
+        if not self._seen_on_disk:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # a new library's folder
+        elif not self.path.parent.is_dir():
+            raise LibraryError(self._vanished())
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
             with self._file_lock:
                 yield
         except Timeout as error:
@@ -348,6 +364,10 @@ class RecordStore:
             ) from error
         except PermissionError as error:
             raise LibraryError(f"cannot write the library {self.path}: {error.strerror}") from error
+        except FileNotFoundError as error:
+            if not self.path.parent.is_dir():  # the folder went while we took the lock
+                raise LibraryError(self._vanished()) from error
+            raise
 
     # -- the list view ---------------------------------------------------
 

@@ -67,3 +67,24 @@ async def test_own_marks_do_not_count_as_a_change(tmp_path: Path) -> None:
         await asyncio.sleep(RELOAD_POLL_SECONDS + 0.5)
         await pilot.pause()
         assert not any("reloaded" in n.message for n in app._notifications)
+
+
+async def test_a_library_moved_away_is_reported_and_the_list_kept(tmp_path: Path) -> None:
+    library = tmp_path / "library.json"
+    source = aggregator_store()
+    RecordStore.open(library).upsert(source.all(), source.journals())
+    app = BibApp(RecordStore.open(library))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot)
+        library.rename(tmp_path / "elsewhere.json")
+        for _ in range(int(RELOAD_POLL_SECONDS * 10) + 40):
+            await asyncio.sleep(0.1)
+            if any("has disappeared" in n.message for n in app._notifications):
+                break
+        assert any("has disappeared" in n.message for n in app._notifications)
+        assert len(shown_titles(screen)) == len(source.all())
+        await pilot.press("space")  # a mark cannot be saved: said, not crashed
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        assert not library.exists()

@@ -339,3 +339,27 @@ def test_a_write_by_another_process_is_noticed_and_reloaded(library: Path) -> No
     assert browser.changed_elsewhere()
     assert sorted(browser.rows().titles) == ["Mine", "Theirs"]
     assert not browser.changed_elsewhere()
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_library_that_vanished_is_not_recreated_empty(tmp_path: Path, what: str) -> None:
+    """Moved or deleted while refdeck had it open: a later write says so and writes nothing,
+    rather than starting an empty library in its place."""
+    folder = tmp_path / "papers"
+    library = folder / "library.json"
+    store = RecordStore.open(library)
+    store.upsert([make("Kept")])
+    store.rows()
+    moved = tmp_path / "moved"
+    if what == "file":
+        moved.mkdir()
+        library.rename(moved / "library.json")
+    else:
+        folder.rename(moved)
+    with pytest.raises(LibraryError, match="has disappeared"):
+        store.set_marked(store.rows().ids or ["x"], True)
+    with pytest.raises(LibraryError, match="has disappeared"):
+        store.upsert([make("Lost")])
+    assert not library.exists()
+    assert what == "file" or not folder.exists()
+    assert [r.title for r in RecordStore.open(moved / "library.json").all()] == ["Kept"]

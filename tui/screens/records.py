@@ -65,7 +65,10 @@ class LoadProgress(Message):
 
 @dataclass
 class LibraryChanged(Message):
-    """Another process wrote the library (an import from the shell, say)."""
+    """Another process wrote the library (an import from the shell, say), or removed it."""
+
+    vanished: bool = False
+    """The file is gone (moved or deleted): keep showing what was read, and say so."""
 
 
 @dataclass
@@ -103,6 +106,7 @@ class RecordListScreen(Screen[None]):
         self._query: Query = parse_query(initial_query)
         self._matches: list[int] = []
         self._loaded = False
+        self._warned_vanished = False
         self._reloading_at: str | None = None
         """While reloading: the id of the record the cursor was on, to find it again."""
 
@@ -131,11 +135,24 @@ class RecordListScreen(Screen[None]):
     def check_library(self) -> None:
         """One stat of the library file, off the UI thread (a network mount can stall)."""
         if self.store.changed_elsewhere():
-            self.post_message(LibraryChanged())
+            path = self.store.path
+            self.post_message(LibraryChanged(vanished=path is not None and not path.exists()))
 
     @on(LibraryChanged)
-    def _library_changed(self) -> None:
+    def _library_changed(self, message: LibraryChanged) -> None:
         """Read the library again, keeping the search, the sort and the record under the cursor."""
+        if message.vanished:
+            if not self._warned_vanished:
+                self._warned_vanished = True
+                self.notify(
+                    f"The library {self.store.path} has disappeared (moved or deleted?). "
+                    "The list stays as it was; changes cannot be saved.",
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
+            return
+        self._warned_vanished = False
         if self._reloading_at is not None:
             return
         self._reloading_at = self.current_id() or ""
