@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -524,11 +526,91 @@ def test_empty_file() -> None:
 def test_lone_at_sign() -> None:
     result = parse("@")
     assert result.records == []
-    (issue,) = result.issues
-    assert issue.line == 1
+    # The stray `@` is located; that nothing at all was imported is an error of its own.
+    warning, error = result.issues
+    assert (warning.line, warning.severity) == (1, "warning")
+    assert (error.message, error.severity) == ("holds no records (read as bibtex)", "error")
     result = parse(GOOD_BEFORE + "@\n" + GOOD_AFTER)
     assert_neighbours_import(result)
     assert [i.line for i in result.issues] == [6]
+
+
+@pytest.mark.parametrize(
+    "head", ["article{lost,", "`article{lost,", "Barticle{lost,", "  misc(lost ,"]
+)
+def test_entry_without_its_at_sign_is_reported(head: str) -> None:
+    # Found by fuzzing: one flipped bit turned `@article` into `` `article `` and the
+    # entry vanished into comment text without a word.
+    result = parse(GOOD_BEFORE + head + "\n  title = {Lost},\n  year = 2020\n}\n" + GOOD_AFTER)
+    assert_neighbours_import(result)
+    assert "lost" not in by_key(result)
+    (issue,) = result.issues
+    assert (issue.line, issue.severity) == (6, "warning")
+    assert issue.message.endswith("looks like an entry without its `@`; ignored")
+
+
+@pytest.mark.parametrize("head", ["ticle{lost,", "`Joseph Adomako, Kariarticle{lost,", "}"])
+def test_fields_of_an_entry_without_its_head_are_reported(head: str) -> None:
+    # Found by fuzzing: with its head garbled beyond recognition the entry vanished.
+    result = parse(GOOD_BEFORE + head + "\n  title = {Lost},\n  year = 2020\n}\n" + GOOD_AFTER)
+    assert_neighbours_import(result)
+    assert "lost" not in by_key(result)
+    (issue,) = result.issues
+    assert (issue.line, issue.severity) == (7, "warning")
+    assert issue.message == "`title = {Lost},` looks like a field outside any entry; ignored"
+
+
+def test_many_stray_at_signs_take_linear_time() -> None:
+    # Each warning counted lines from the comment's start and copied its rest: a
+    # 250 kB comment of stray `@` lines took 7 s, a megabyte minutes.
+    start = time.perf_counter()
+    result = parse("x\n@ \n" * 100_000 + GOOD_AFTER)
+    assert time.perf_counter() - start < 10
+    assert [r.key for r in result.records] == ["after"]
+    assert len(result.issues) == 100_000
+    assert (result.issues[-1].line, result.issues[-1].message) == (
+        200_000,
+        "`@` does not start a valid entry; ignored",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_missing_is_reported(encoding: str, tmp_path: Path) -> None:
+    # Found by fuzzing: with one byte gone, the rest of a UTF-16 file still decoded, as
+    # "琀椀琀氀攀" for "title", and its entries vanished into comment text without a word.
+    path = tmp_path / "refs.bib"
+    data = codecs.BOM_UTF16_LE if encoding == "utf-16-le" else codecs.BOM_UTF16_BE
+    data += (GOOD_BEFORE + GOOD_AFTER).encode(encoding)
+    path.write_bytes(data[:60] + data[61:] + b" ")  # still an even length: it decodes
+    result = read_file(path, display="refs.bib")
+    assert result.records == []
+    assert [str(issue) for issue in result.issues] == [
+        f"refs.bib: is {encoding.upper()} with a byte missing or extra before byte 60; "
+        "the text after it is garbled"
+    ]
+    path.write_bytes(data)
+    assert [r.key for r in read_file(path).records] == ["before", "after"]
+    chinese = "一二三四五六七八九十 一一一一一一一一 儀刀匀吀圀"
+    path.write_bytes(data[:2] + f"@misc{{zh, title = {{{chinese}}}}}".encode(encoding))
+    assert [r.title for r in read_file(path).records] == [chinese]
+
+
+def test_prose_in_comments_is_no_entry() -> None:
+    result = parse("Entries below; see the article {on} this, or books.\n" + GOOD_AFTER)
+    assert result.issues == []
+
+
+def test_a_huge_latex_field_is_not_decoded_by_pylatexenc() -> None:
+    # Found by fuzzing: a 1 MB field of `\'e` took pylatexenc 28 s; the fallback is instant.
+    title = "\\'e" * 300_000
+    start = time.perf_counter()
+    result = parse(GOOD_BEFORE + "@article{huge, title = {" + title + "}}\n" + GOOD_AFTER)
+    assert time.perf_counter() - start < 5
+    assert_neighbours_import(result)
+    assert by_key(result)["huge"].title == "e" * 300_000
+    (issue,) = result.issues
+    assert (issue.line, issue.entry, issue.severity) == (6, "huge", "warning")
+    assert "longer than 50,000 characters" in issue.message
 
 
 def test_200k_nested_braces() -> None:

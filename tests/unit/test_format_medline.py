@@ -374,6 +374,16 @@ def test_many_garbage_lines_give_a_bounded_number_of_warnings() -> None:
     assert result.issues[-1].message == "480 more lines that are not MEDLINE tags"
 
 
+def test_a_file_of_only_garbage_lines_fails_with_an_error() -> None:
+    # Found by fuzzing: warnings alone ("not a MEDLINE tag line") left an import of
+    # nothing without an error, so it was not counted as failed.
+    result = parse("not a tag\nnor this\n")
+    assert result.records == []
+    assert [issue.severity for issue in result.issues] == ["warning", "warning", "error"]
+    assert errors(result) == ["x.nbib: holds no records (read as medline)"]
+    assert result.failed == 1
+
+
 @pytest.mark.parametrize("text", ["", "\n\n   \n"])
 def test_empty_file(text: str) -> None:
     result = parse(text)
@@ -400,6 +410,17 @@ def test_records_without_blank_lines_crlf_and_bom_still_split() -> None:
     result = parse(text.replace("\n", "\r\n"))
     assert [r.pmid for r in result.records] == ["1", "2"]
     assert [r.title for r in result.records] == ["Good record 1", "Good record 2"]
+    assert result.issues == []
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_cr_line_ends_split_like_lf(newline: str) -> None:
+    # Found by fuzzing: with CR-only line ends (old Mac files) the text given to the
+    # parser was one line, and the second record vanished into the first one's OT tag.
+    text = GOOD.format(pmid="1") + "OT  - Compu\n" + GOOD.format(pmid="2").replace("\n", newline)
+    result = parse(text)
+    assert [r.pmid for r in result.records] == ["1", "2"]
+    assert result.records[0].keywords == ("Compu",)
     assert result.issues == []
 
 

@@ -91,7 +91,9 @@ def parse_text(text: str, file: str, format: str | None = None) -> ParseResult:
         result.error("is nested too deeply to read")
     except Exception as error:  # noqa: BLE001 - a parser bug must not lose the rest of an import
         result.error(f"could not be read ({type(error).__name__}: {error})")
-    if not result.records and not result.issues:
+    # Warnings alone ("not a MEDLINE tag line; ignored") do not tell the user that
+    # nothing at all was imported: a file without records always gets an error.
+    if not result.records and not any(issue.severity == "error" for issue in result.issues):
         result.error(f"holds no records (read as {name})")
     # Parsers may report in any order (BibTeX resolves crossrefs last): show file order.
     result.issues.sort(key=lambda issue: issue.line or float("inf"))
@@ -120,6 +122,7 @@ def read_file(path: Path, display: str | None = None) -> ParseResult:
             str(error) if isinstance(error, UndecodableFile) else f"cannot be decoded: {error}"
         )
         return result
+    del data  # the bytes are not needed once decoded: a 200 MB file is held once, not twice
     result = parse_text(decoded.text, file)
     if decoded.guessed and result.records:
         result.issues.insert(

@@ -33,8 +33,10 @@ _SIGNATURE_KEYS = frozenset(
 _CITATIONS = re.compile(r"^\s*(?:引用次数|被引次数|Citations?)\s*[:：]\s*(\S*)\s*$")
 _ABSTRACT = re.compile(r"^\s*(?:Abstract|摘要)\s*[:：]?\s*$", re.IGNORECASE)
 _JOURNAL_INFO = re.compile(r"^\s*(?:期刊介绍|Journal introduction)\s*[:：]\s*(.*)$", re.IGNORECASE)
+# `[ \t]*`, not `\s*`: with MULTILINE, `^\s*` would run over every following blank line
+# from each line start, and a file of 100k blank lines would take minutes to sniff.
 _SIGNATURE_LINE = re.compile(
-    r'^\{.*"(?:PeriodicalIF|PeriodicalName|JCRName|ListUrlMain)"|^\s*(?:引用次数|期刊介绍)\s*[:：]',
+    r'^\{.*"(?:PeriodicalIF|PeriodicalName|JCRName|ListUrlMain)"|^[ \t]*(?:引用次数|期刊介绍)[ \t]*[:：]',
     re.MULTILINE,
 )
 
@@ -176,12 +178,30 @@ def parse(text: str, result: ParseResult) -> None:
     starts: list[tuple[int, dict[str, Any]]] = []
     for index, line in enumerate(lines):
         if not line.lstrip().startswith("{"):
+            # A record's JSON line with text glued before it is no record line, but
+            # dropping it without a word would lose the record silently.
+            if '{"' in line and ('"title"' in line or '"doi"' in line):
+                message = "text before a record's JSON line; record not imported"
+                result.fail(index + 1, None, message)
             continue
         obj = _json_object(line)
         if obj is not None:
             starts.append((index, obj))
         elif '"title"' in line or '"doi"' in line:
             result.fail(index + 1, None, "record's JSON line is not valid JSON (truncated?)")
+    # The line before the first JSON line is its authors line; text above it is part of
+    # no record (the front of another file pasted in, say). Unless a broken record there
+    # was reported already, say that it was ignored.
+    head_end = max(starts[0][0] - 1, 0) if starts else 0
+    if not any(issue.line is not None and issue.line <= head_end for issue in result.issues):
+        head = [(number, text.strip()) for number, text in enumerate(lines[:head_end], 1)]
+        head = [(number, text) for number, text in head if text]
+        if head:
+            (first, snippet), last = head[0], head[-1][0]
+            span = f"lines {first}-{last}" if last > first else f"line {first}"
+            result.warn(
+                first, None, f"text before the first record ({span}) ignored: {snippet[:60]!r}"
+            )
     for number, (index, obj) in enumerate(starts):
         end = starts[number + 1][0] - 1 if number + 1 < len(starts) else len(lines)
         previous_end = starts[number - 1][0] if number else -1

@@ -111,6 +111,9 @@ _NOT_INHERITED = frozenset({
 _MAX_CROSSREF_DEPTH = 5
 # Values nested deeper than this are not given to pylatexenc, which recurses per level.
 _MAX_LATEX_DEPTH = 64
+# Nor values longer than this: pylatexenc decodes macro-dense text at about 30 s per MB,
+# and no real field (an abstract is a few kB) comes near it.
+_MAX_LATEX_CHARS = 50_000
 
 # Month macros BibTeX predefines (`month = mar`); an @string may redefine them.
 # fmt: off
@@ -235,13 +238,15 @@ def latex_to_text(value: str) -> str:
     """Decode the LaTeX in a text field: accents, `\\&`, braces, dashes, `~`, math.
 
     Cached: names and journal titles repeat across a file, and pylatexenc is slow.
-    Raises ValueError when the value is nested too deeply to decode safely;
-    `_Decoder.text` then falls back to removing braces and reports it.
+    Raises ValueError when the value is nested too deeply or too long to decode
+    safely; `_Decoder.text` then falls back to removing braces and reports it.
     """
     if not _NEEDS_LATEX.search(value):
         return value
     if not _NEEDS_PARSER.search(value):
         return _BRACES.sub("", value)
+    if len(value) > _MAX_LATEX_CHARS:
+        raise ValueError(f"longer than {_MAX_LATEX_CHARS:,} characters")
     if _brace_depth(value) > _MAX_LATEX_DEPTH:
         raise ValueError(f"braces nested more than {_MAX_LATEX_DEPTH} levels deep")
     value = _DOUBLED_ACCENT.sub(r"\\", value)
@@ -817,17 +822,50 @@ def _block_label(block: Any) -> str | None:
 
 _STRAY_AT = re.compile(r"^[ \t]*@", re.MULTILINE)
 _HIDDEN_SPECIAL = re.compile(r"@\s*(?:%[^\n]*\s*)*(?:preamble|comment)\b", re.IGNORECASE)
+# An entry whose `@` was deleted or garbled (`article{Adams2001,`, "`article{...") is
+# comment text to BibTeX; it is ignored, but the user must hear of it.
+_HEADLESS_ENTRY = re.compile(
+    r"^[ \t]*[^\s@]?(?:"
+    + "|".join(sorted(_TYPES, key=len, reverse=True))
+    + r")[ \t]*[{(][^\s,{}()]*[ \t]*,",
+    re.MULTILINE | re.IGNORECASE,
+)
+# When the head is beyond recognizing, the entry's fields still are: `author = {`.
+_FIELD_LINE = re.compile(r"^[ \t]*[A-Za-z][\w:.+-]*[ \t]*=[ \t]*[{\"]", re.MULTILINE)
 
 
 def _check_implicit_comment(block: Any, result: ParseResult) -> None:
-    """Text outside entries is a comment, but an `@` at a line start there is a broken entry."""
+    """Text outside entries is a comment, but what is left of an entry there is reported.
+
+    That is an `@` at a line start, a line like `article{key,` without its `@`, or
+    else (when nothing of the head is left) a line like `author = {`.
+    """
     text = block.comment or ""
+    found: list[tuple[int, str]] = []
     for match in _STRAY_AT.finditer(text):
         if _HIDDEN_SPECIAL.match(text, match.end() - 1):
             continue  # `@ %comment\n preamble{...}`: an odd but harmless preamble
-        line = (block.start_line or 0) + 1 + text.count("\n", 0, match.start())
-        snippet = text[match.start() :].split("\n", 1)[0].strip()
-        result.warn(line, None, f"`{snippet[:40]}` does not start a valid entry; ignored")
+        snippet = _line_from(text, match.start())
+        found.append((match.start(), f"`{snippet}` does not start a valid entry; ignored"))
+    for match in _HEADLESS_ENTRY.finditer(text):
+        snippet = match.group().strip()[:40]
+        found.append((match.start(), f"`{snippet}` looks like an entry without its `@`; ignored"))
+    if not found and (field := _FIELD_LINE.search(text)):
+        snippet = _line_from(text, field.start())
+        found.append((field.start(), f"`{snippet}` looks like a field outside any entry; ignored"))
+    # Lines are counted once over the text, not from its start for each warning: a
+    # comment of 100k stray `@` lines must not take minutes.
+    line, counted = (block.start_line or 0) + 1, 0
+    for offset, message in sorted(found):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        result.warn(line, None, message)
+
+
+def _line_from(text: str, start: int) -> str:
+    """The line of `text` from `start`, stripped and cut to 40 characters."""
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)].strip()[:40]
 
 
 @contextmanager

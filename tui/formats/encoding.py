@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -12,6 +13,15 @@ _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+# UTF-16 read a byte out of step turns ASCII into U+XX00 characters ("title" becomes
+# "琀椀琀氀攀"): valid code points, so decoding succeeds and the rest of the file is
+# garbage that no parser complains about. Real text never has eight in a row, four of
+# them letters and three different (in Chinese, where 一 is U+4E00, 1 in 256 is one).
+_SHIFTED_ASCII = re.compile(
+    "[" + "".join(chr(byte << 8) for byte in (9, 10, 13, *range(32, 127))) + "]{8,}"
 )
 
 
@@ -54,6 +64,18 @@ def _is_binary(data: bytes) -> bool:
     return controls > max(8, len(sample) // 20)
 
 
+def _check_in_step(text: str, encoding: str, offset: int) -> None:
+    """Raise `UndecodableFile` when UTF-16 text turns to shifted ASCII (a byte lost or added)."""
+    for match in _SHIFTED_ASCII.finditer(text):
+        run = match.group()
+        if sum(char >= "\u4100" for char in run) >= 4 and len(set(run)) >= 3:
+            at = offset + len(text[: match.start()].encode(encoding))
+            raise UndecodableFile(
+                f"is {encoding.upper()} with a byte missing or extra before byte {at}; "
+                "the text after it is garbled"
+            )
+
+
 def _finish(text: str, encoding: str, guessed: bool = False) -> DecodedText:
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -70,12 +92,15 @@ def decode(data: bytes) -> DecodedText:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return _finish(data[len(bom) :].decode(encoding), encoding)
+                text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as error:
                 raise UndecodableFile(
                     f"starts with a {encoding.upper()} byte-order mark but is not valid "
                     f"{encoding.upper()} (byte {error.start + len(bom)})"
                 ) from error
+            if encoding.startswith("utf-16"):
+                _check_in_step(text, encoding, len(bom))
+            return _finish(text, encoding)
     try:
         return _finish(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -83,9 +108,12 @@ def decode(data: bytes) -> DecodedText:
     utf16 = _looks_utf16(data)
     if utf16:
         try:
-            return _finish(data.decode(utf16), utf16, guessed=True)
+            text = data.decode(utf16)
         except UnicodeDecodeError:
             pass
+        else:
+            _check_in_step(text, utf16, 0)
+            return _finish(text, utf16, guessed=True)
     if _is_binary(data):
         raise UndecodableFile("is a binary file, not text")
     # Deferred: charset-normalizer is only needed for the rare non-UTF-8 file.

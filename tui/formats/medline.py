@@ -357,6 +357,8 @@ def parse(text: str, result: ParseResult) -> None:
     if not text.strip():
         result.error("is empty")
         return
+    # Old Mac files end lines with CR alone: split on LF only, a file was one long line.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks = _blocks(text.removeprefix("\ufeff"), result)
     width = _wrap_width(blocks)
     for block in blocks:
