@@ -12,8 +12,7 @@ from textual.screen import Screen
 from tui.bindings import ALL_BINDINGS, APP_BINDINGS
 from tui.clipboard import copy_text
 from tui.config import Config
-from tui.export import ExportError, export_text
-from tui.export.citations import format_citation, format_references
+from tui.export import ExportError, copy_text_of, export_text
 from tui.export.files import write_export
 from tui.export.keys import citation_keys
 from tui.models import Record
@@ -140,14 +139,10 @@ class BibApp(App[int]):
             records = self.read_records(ids)
             if not records:
                 raise ExportError("these records are no longer in the library; nothing was copied")
+            text = copy_text_of(records, kind, style)
             if kind == "bibtex":
-                text = export_text(records, "bibtex")
                 what = "BibTeX entry" if len(records) == 1 else "BibTeX entries"
             else:
-                if len(records) == 1:
-                    text = format_citation(records[0], style)
-                else:
-                    text = "\n".join(format_references(records, style, numbered=False))
                 what = f"{style_label(style)} citation{'' if len(records) == 1 else 's'}"
         except ExportError as error:
             self._report_error(str(error), "Not copied")

@@ -522,3 +522,15 @@ def test_read_only_and_missing_folders_are_named(
     assert problem_with(tmp_path / "refs.bib") == (
         f"cannot export to {tmp_path / 'refs.bib'}: the folder {tmp_path} is read-only"
     )
+
+
+def test_what_the_copy_keys_copy() -> None:
+    """`b` copies BibTeX entries; `c` copies references one a line, without list numbers."""
+    from tui.export import copy_text_of
+
+    records = golden_records()[:3]
+    assert copy_text_of(records, "bibtex") == export_text(records, "bibtex")
+    lines = copy_text_of(records, "citation", "vancouver").splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Adomako J, Jiménez-Camacho KE")
+    assert not any(line[0].isdigit() for line in lines)

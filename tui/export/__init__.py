@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from tui.models import Record
 from tui.normalize import strip_escapes
@@ -22,6 +23,7 @@ __all__ = [
     "EXPORTERS",
     "ExportError",
     "Exporter",
+    "copy_text_of",
     "export_text",
 ]
 
@@ -77,3 +79,18 @@ def export_text(records: Sequence[Record], format: str, style: str | None = None
     # Files get `cat`ed to terminals: no control character from a record may reach one.
     # (Importers already strip them; this holds for records that did not come through one.)
     return strip_escapes(exporter.write(records, style))
+
+
+def copy_text_of(
+    records: Sequence[Record], kind: Literal["bibtex", "citation"], style: str | None = None
+) -> str:
+    """What the copy keys put in the clipboard: `b` the BibTeX entries, `c` the references.
+
+    References are one a line and unnumbered: a pasted citation is the reference
+    itself, not item 1 of a list.
+    """
+    if kind == "bibtex":
+        return export_text(records, "bibtex")
+    from tui.export.citations import format_references
+
+    return strip_escapes("\n".join(format_references(records, style, numbered=False)))
