@@ -39,7 +39,7 @@ TEMP_PREFIX = ".refdeck-tmp-"
 
 
 def atomic_write(
-    path: Path, payload: bytes, durable: bool = True, new_file_mode: int | None = None
+    path: Path, payload: bytes | bytearray, durable: bool = True, new_file_mode: int | None = None
 ) -> Signature:
     """Replace `path` with `payload` so that a crash leaves either the old or the new file.
 
@@ -153,30 +153,29 @@ def file_signature(path: Path) -> Signature | None:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def serialize(tables: Mapping[str, Mapping[str, Any]]) -> tuple[bytes, list[tuple[int, int]]]:
+def serialize(
+    tables: Mapping[str, Mapping[str, Any]],
+) -> tuple[bytearray, list[tuple[int, int]]]:
     """The file's bytes, and (offset, length) of each record's JSON, in table order."""
-    parts: list[bytes] = [b"{"]
-    size = 1
+    # One growing buffer, not a list of parts: each `orjson.dumps` result keeps a
+    # buffer several times its length, so holding 100,000 of them at once cost
+    # gigabytes; appended and dropped at once, they cost one record at a time.
+    out = bytearray(b"{")
     for name, table in tables.items():
         if name == RECORDS:
             continue
-        part = orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n"
-        parts.append(part)
-        size += len(part)
-    parts.append(RECORDS_OPEN)
-    size += len(RECORDS_OPEN)
+        out += orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n"
+    out += RECORDS_OPEN
     spans: list[tuple[int, int]] = []
     separator = b"\n"
     for doc_id, doc in tables.get(RECORDS, {}).items():
-        key = separator + orjson.dumps(str(doc_id)) + b":"
+        out += separator + orjson.dumps(str(doc_id)) + b":"
         body = orjson.dumps(doc)
-        parts.append(key)
-        parts.append(body)
-        spans.append((size + len(key), len(body)))
-        size += len(key) + len(body)
+        spans.append((len(out), len(body)))
+        out += body
         separator = b",\n"
-    parts.append(b"\n}}\n")
-    return b"".join(parts), spans
+    out += b"\n}}\n"
+    return out, spans  # not copied into `bytes`: at 200 MB, that copy is the peak
 
 
 def read_record(path: Path, offset: int, length: int) -> dict[str, Any]:
