@@ -12,6 +12,7 @@ every record has a line number and one bad record does not sink the others.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,11 +104,28 @@ class _Chunk:
         return "\n".join([*lines, "ER  - "]) + "\n"
 
 
-def _split(text: str, result: ParseResult) -> list[_Chunk]:
-    """Cut the text into records at `TY` lines; stray text is reported, never dropped silently."""
-    chunks: list[_Chunk] = []
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, one at a time (`split` would copy the whole text as a list,
+    and `io.StringIO` copies it at four bytes a character)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
+def _split(text: str, result: ParseResult) -> Iterator[_Chunk]:
+    """Cut the text into records at `TY` lines; stray text is reported, never dropped silently.
+
+    A generator over the lines: each record is converted and dropped before the
+    next is read, so a 200 MB file is not held a second time as lines and tags.
+    """
     current: _Chunk | None = None
     stray_start: int | None = None
+    index = 0
 
     def flush_stray(end: int) -> None:
         nonlocal stray_start
@@ -116,8 +134,7 @@ def _split(text: str, result: ParseResult) -> list[_Chunk]:
             result.warn(stray_start, None, f"text outside any record ({span}) ignored")
             stray_start = None
 
-    lines = text.split("\n")
-    for index, raw in enumerate(lines, start=1):
+    for index, raw in enumerate(_lines(text), start=1):
         line = raw.rstrip()
         match = _TAG_LINE.match(line)
         if match:
@@ -126,12 +143,14 @@ def _split(text: str, result: ParseResult) -> list[_Chunk]:
                 flush_stray(index - 1)
                 if current is not None:
                     current.warnings.append("has no `ER  -` end line; it ends at the next `TY`")
+                    yield current
                 current = _Chunk(index, [("TY", value)])
-                chunks.append(current)
             elif tag == "ER":
                 flush_stray(index - 1)
                 if current is None:
                     result.warn(index, None, "`ER  -` line outside any record ignored")
+                else:
+                    yield current
                 current = None
             elif current is None:
                 # Tags with no `TY` before them: a record whose type line is missing.
@@ -139,7 +158,6 @@ def _split(text: str, result: ParseResult) -> list[_Chunk]:
                 current = _Chunk(index, [("TY", "")])
                 current.warnings.append("has no `TY` line; imported as a generic document")
                 current.append(tag, value)
-                chunks.append(current)
             else:
                 current.append(tag, value)
         elif not line.strip():
@@ -148,10 +166,11 @@ def _split(text: str, result: ParseResult) -> list[_Chunk]:
             current.continue_last(line.strip())
         elif stray_start is None:
             stray_start = index
-    flush_stray(len(lines))
+    # A text ending in a newline has one more (empty) line than `_lines` yields.
+    flush_stray(index + 1 if text.endswith("\n") else index)
     if current is not None:
         current.warnings.append("has no `ER  -` end line (file truncated?)")
-    return chunks
+        yield current
 
 
 class _Identity(dict[str, str]):
@@ -398,11 +417,8 @@ def parse(text: str, result: ParseResult) -> None:
 
 def _parse_records(text: str, result: ParseResult) -> None:
     """Split the text into records and convert each; one bad record does not stop the rest."""
-    chunks = _split(text, result)
-    if not chunks:
-        result.error("holds no RIS record (no line like `TY  - JOUR`)")
-        return
-    for number, chunk in enumerate(chunks, start=1):
+    number = 0
+    for number, chunk in enumerate(_split(text, result), start=1):
         try:
             record = _read(chunk)
             if record is None:
@@ -415,3 +431,5 @@ def _parse_records(text: str, result: ParseResult) -> None:
                 f"record {number}",
                 f"could not be read ({type(error).__name__}: {error}); not imported",
             )
+    if number == 0:
+        result.error("holds no RIS record (no line like `TY  - JOUR`)")
