@@ -13,11 +13,12 @@ from tui.bindings import ALL_BINDINGS, APP_BINDINGS
 from tui.clipboard import copy_text
 from tui.config import Config
 from tui.export import ExportError, copy_text_of, export_text
+from tui.export.citations import style_label
 from tui.export.files import write_export
 from tui.export.keys import citation_keys
 from tui.models import Record
 from tui.normalize import strip_controls
-from tui.screens.export import ExportRequest, ExportScreen, style_label
+from tui.screens.export import ExportRequest, ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordListScreen
 from tui.store import RecordStore

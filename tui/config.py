@@ -20,7 +20,8 @@ from pathlib import Path
 from platformdirs import user_config_path
 
 from tui.clipboard import STRATEGIES
-from tui.export.citations import DEFAULT_STYLE, STYLES
+from tui.export import ExportError
+from tui.export.citations import DEFAULT_STYLE, STYLES, style_path
 
 APP_NAME = "refdeck"
 
@@ -100,8 +101,10 @@ def _citation_style(value: object, path: Path) -> tuple[str, str | None]:
     file = Path(name).expanduser()
     if not file.is_absolute():
         file = path.parent / file
-    if file.suffix.lower() == ".csl" and file.is_file():
-        return str(file), None
+    try:
+        return str(style_path(str(file))), None  # the export's own rule for a usable file
+    except ExportError:
+        pass
     return (
         DEFAULT_STYLE,
         f"{path}: citation_style {name!r} is not {expected} that exists; using {DEFAULT_STYLE}",

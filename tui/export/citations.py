@@ -49,6 +49,24 @@ STYLES = {
 """Style names -> the shipped CSL files."""
 DEFAULT_STYLE = "apa"
 
+STYLE_LABELS = {
+    "apa": "APA",
+    "vancouver": "Vancouver (NLM)",
+    "ama": "AMA",
+    "nature": "Nature",
+    "chicago": "Chicago (author-date)",
+    "ieee": "IEEE",
+    "harvard": "Harvard (Cite Them Right)",
+}
+"""How the shipped styles are named to the user."""
+
+
+def style_label(style: str | None) -> str:
+    """A style as the user knows it: "APA", or the file name of their own `.csl` file."""
+    name = style or DEFAULT_STYLE
+    return STYLE_LABELS.get(name.lower(), Path(name).name)
+
+
 _CSL = "{http://purl.org/net/xbiblio/csl}"
 # CSL 1.0.1 item types, the ones citeproc-py knows; newer ones are given as the closest.
 _TYPE_FALLBACK = {"document": "article", "standard": "report", "software": "article"}

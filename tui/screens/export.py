@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 
 from tui.bindings import EXPORT_BINDINGS
 from tui.export import EXPORTERS, ExportError
-from tui.export.citations import DEFAULT_STYLE, STYLES
+from tui.export.citations import DEFAULT_STYLE, STYLES, style_label
 from tui.export.files import default_file_name, exists, problem_with, resolve
 from tui.screens.confirm import ConfirmScreen
 
@@ -34,23 +34,6 @@ _SCOPES: dict[str | None, Scope] = {
     "scope-marked": "marked",
     "scope-results": "results",
 }
-
-STYLE_LABELS = {
-    "apa": "APA",
-    "vancouver": "Vancouver (NLM)",
-    "ama": "AMA",
-    "nature": "Nature",
-    "chicago": "Chicago (author-date)",
-    "ieee": "IEEE",
-    "harvard": "Harvard (Cite Them Right)",
-}
-"""How the shipped styles are named to the user."""
-
-
-def style_label(style: str | None) -> str:
-    """A style as the user knows it: "APA", or the file name of their own `.csl` file."""
-    name = style or DEFAULT_STYLE
-    return STYLE_LABELS.get(name.lower(), Path(name).name)
 
 
 def export_folder() -> Path:
