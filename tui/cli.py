@@ -13,7 +13,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -23,16 +22,14 @@ from tui import __version__
 from tui.display import first_author_label, volume_issue_pages
 from tui.export import EXPORTERS, ExportError, export_text
 from tui.export.citations import STYLES
-from tui.formats import ImportIssue, ParseResult, iter_files, read_file
+from tui.importing import ImportReport, import_paths
 from tui.models import Record
 from tui.normalize import strip_controls
 from tui.query import SORT_KEYS, SearchIndex, parse_query, sort_positions
 from tui.rows import ListRows
-from tui.store import LibraryError, RecordStore, UpsertResult, default_library_path
+from tui.store import LibraryError, RecordStore, default_library_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
-BIG_FILE_BYTES = 20_000_000
-"""Files above this size get a "Reading ..." line while they are parsed."""
 COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export", "restore")
 
 
@@ -59,50 +56,30 @@ def open_library(db: str | None) -> RecordStore:
 # Importing
 
 
-@dataclass(slots=True)
-class ImportReport:
-    """Everything an import did, for the summary."""
-
-    files: int = 0
-    results: list[ParseResult] = field(default_factory=list)
-    walk_issues: list[ImportIssue] = field(default_factory=list)
-    upsert: UpsertResult = field(default_factory=UpsertResult)
-
-    @property
-    def failed(self) -> int:
-        """Entries and files that could not be imported."""
-        return sum(r.failed for r in self.results) + sum(
-            1 for issue in self.walk_issues if issue.severity == "error"
-        )
-
-    @property
-    def issues(self) -> list[ImportIssue]:
-        """Every problem met, errors and warnings, in file order."""
-        return self.walk_issues + [issue for r in self.results for issue in r.issues]
-
-
 class Progress:
     """A one-line progress bar on stderr, shown only on a terminal and only for long imports."""
 
-    def __init__(self, total_bytes: int, stream: TextIO = sys.stderr) -> None:
-        self.total = max(total_bytes, 1)
-        self.done = 0
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.total = 1
         self.stream = stream
         self.enabled = stream.isatty()
         self.started = time.monotonic()
         self.shown = False
 
-    def advance(self, size: int, records: int, name: str) -> None:
-        """Count a finished file and redraw, at most every tenth of a second."""
-        self.done += size
+    def start(self, total_bytes: int) -> None:
+        """The import will read this many bytes."""
+        self.total = max(total_bytes, 1)
+
+    def advance(self, done_bytes: int, records: int, name: str) -> None:
+        """Redraw the bar: so many bytes parsed, so many records found."""
         if not self.enabled or time.monotonic() - self.started < 0.3:
             return
         width = 30
-        filled = int(width * self.done / self.total)
+        fraction = min(done_bytes / self.total, 1.0)
+        filled = int(width * fraction)
         bar = "█" * filled + "░" * (width - filled)
-        percent = 100 * self.done / self.total
         label = strip_controls(name)[-30:]
-        self.stream.write(f"\r{bar} {percent:5.1f}%  {records:,} records  {label:<30}")
+        self.stream.write(f"\r{bar} {100 * fraction:5.1f}%  {records:,} records  {label:<30}")
         self.stream.flush()
         self.shown = True
 
@@ -110,7 +87,7 @@ class Progress:
         """Say what a long step is doing (reading a big file, writing the library)."""
         if not self.enabled:
             return
-        self.stream.write("\r" + " " * 90 + "\r" + text[:90])
+        self.stream.write("\r" + " " * 90 + "\r" + strip_controls(text)[:90])
         self.stream.flush()
         self.shown = True
 
@@ -119,38 +96,7 @@ class Progress:
         if self.shown:
             self.stream.write("\r" + " " * 90 + "\r")
             self.stream.flush()
-
-
-def import_paths(store: RecordStore, paths: Sequence[str]) -> ImportReport:
-    """Read every file under `paths` and add its records to `store` in one write."""
-    report = ImportReport()
-    files = list(iter_files(paths, report.walk_issues))
-    sizes = []
-    for path in files:
-        try:
-            sizes.append(path.stat().st_size)
-        except OSError:
-            sizes.append(0)
-    progress = Progress(sum(sizes))
-    records: list[Record] = []
-    journals: dict[str, str] = {}
-    for path, size in zip(files, sizes, strict=True):
-        if size > BIG_FILE_BYTES:
-            # One file is one step of the bar; say what a long one is doing meanwhile.
-            progress.note(f"Reading {strip_controls(path.name)} ({size / 1e6:,.0f} MB)…")
-        result = read_file(path)
-        report.results.append(result)
-        records.extend(result.records)
-        journals.update(result.journals)
-        progress.advance(size, len(records), path.name)
-    progress.close()
-    report.files = len(files)
-    if records or journals:
-        if len(records) > 20_000:
-            progress.note(f"Writing {len(records):,} records to the library…")
-        report.upsert = store.upsert(records, journals)
-        progress.close()
-    return report
+            self.shown = False
 
 
 def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None:
@@ -265,7 +211,7 @@ def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     """`refdeck import PATH...`"""
     store = open_library(args.db)
-    report = import_paths(store, args.paths)
+    report = import_paths(store, args.paths, Progress())
     print_import_summary(report, sys.stdout, sys.stderr)
     return EXIT_FAILED if report.failed else EXIT_OK
 
@@ -482,7 +428,7 @@ def cmd_browse(args: argparse.Namespace) -> int:
     store = RecordStore.in_memory() if args.paths and not named else RecordStore.open(path)
     problems: list[str] = []
     if args.paths:
-        report = import_paths(store, args.paths)
+        report = import_paths(store, args.paths, Progress())
         problems = [strip_controls(str(i)) for i in report.issues if i.severity == "error"]
     if not sys.stdout.isatty() or args.list:
         # Not a terminal (a pipe, a script): print the library instead of drawing it.

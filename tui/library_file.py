@@ -47,7 +47,7 @@ def atomic_write(
     file may be stale or empty, never half-written by refdeck. A replaced file
     keeps its permissions; a new one gets `new_file_mode`, or stays private (0600).
     """
-    return _replace(path, lambda target: target.write(payload), durable, new_file_mode)
+    return write_atomically(path, lambda target: target.write(payload), durable, new_file_mode)
 
 
 def atomic_copy(source: Path, target: Path) -> Signature:
@@ -58,7 +58,7 @@ def atomic_copy(source: Path, target: Path) -> Signature:
             while chunk := handle.read(1 << 20):
                 out.write(chunk)
 
-    return _replace(target, write, durable=True)
+    return write_atomically(target, write, durable=True)
 
 
 def patch_records(
@@ -86,16 +86,20 @@ def patch_records(
             while chunk := source.read(1 << 20):
                 target.write(chunk)
 
-    return _replace(path, write, durable=True), shifts
+    return write_atomically(path, write, durable=True), shifts
 
 
-def _replace(
+def write_atomically(
     path: Path,
     write: Callable[[BinaryIO], object],
-    durable: bool,
+    durable: bool = True,
     new_file_mode: int | None = None,
 ) -> Signature:
-    """Write a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder."""
+    """Replace `path` with what `write` writes, so that a crash leaves the old or the new file.
+
+    `write` fills a temporary file in the same folder, which is fsynced and
+    renamed over `path`; then the folder is fsynced.
+    """
     directory = path.parent
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
     try:
@@ -153,29 +157,35 @@ def file_signature(path: Path) -> Signature | None:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def serialize(
-    tables: Mapping[str, Mapping[str, Any]],
-) -> tuple[bytearray, list[tuple[int, int]]]:
-    """The file's bytes, and (offset, length) of each record's JSON, in table order."""
-    # One growing buffer, not a list of parts: each `orjson.dumps` result keeps a
-    # buffer several times its length, so holding 100,000 of them at once cost
-    # gigabytes; appended and dropped at once, they cost one record at a time.
-    out = bytearray(b"{")
+def serialize(tables: Mapping[str, Mapping[str, Any]], out: BinaryIO) -> list[tuple[int, int]]:
+    """Write the library's JSON to `out`; returns (offset, length) of each record's JSON.
+
+    Written a record at a time into the file: a 250 MB library is never held
+    as bytes in memory next to its tables (that copy was an import's peak).
+    """
+    position = 0
+
+    def put(data: bytes) -> None:
+        nonlocal position
+        out.write(data)
+        position += len(data)
+
+    put(b"{")
     for name, table in tables.items():
         if name == RECORDS:
             continue
-        out += orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n"
-    out += RECORDS_OPEN
+        put(orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n")
+    put(RECORDS_OPEN)
     spans: list[tuple[int, int]] = []
     separator = b"\n"
     for doc_id, doc in tables.get(RECORDS, {}).items():
-        out += separator + orjson.dumps(str(doc_id)) + b":"
+        put(separator + orjson.dumps(str(doc_id)) + b":")
         body = orjson.dumps(doc)
-        spans.append((len(out), len(body)))
-        out += body
+        spans.append((position, len(body)))
+        put(body)
         separator = b",\n"
-    out += b"\n}}\n"
-    return out, spans  # not copied into `bytes`: at 200 MB, that copy is the peak
+    put(b"\n}}\n")
+    return spans
 
 
 def read_record(path: Path, offset: int, length: int) -> dict[str, Any]:

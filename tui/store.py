@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from filelock import FileLock, Timeout
@@ -34,7 +35,6 @@ from tui.library_file import (
     TEMP_PREFIX,
     Signature,
     atomic_copy,
-    atomic_write,
     file_signature,
     load_head,
     load_rows,
@@ -44,6 +44,7 @@ from tui.library_file import (
     save_rows,
     scan_records,
     serialize,
+    write_atomically,
 )
 from tui.models import Record
 from tui.normalize import doi_key, fold
@@ -58,6 +59,8 @@ LOCK_TIMEOUT = 10.0
 _RECORDS, _JOURNALS, _META = RECORDS, "journals", "meta"
 _FEW = 1_000
 """Up to this many records are read one by one at their offsets; more, in one pass."""
+_UPSERT_BATCH = 5_000
+"""Imported records merged into the tables at a time (see `RecordStore.upsert`)."""
 
 Tables = dict[str, dict[str, Any]]
 
@@ -188,9 +191,15 @@ class AtomicJSONStorage(Storage):
 
     def _flush(self) -> None:
         assert self._cache is not None
-        payload, self.spans = serialize(self._cache)
+        tables = self._cache
+        spans: list[tuple[int, int]] = []
+
+        def write(out: BinaryIO) -> None:
+            spans.extend(serialize(tables, out))
+
         try:
-            self._signature = self.spans_signature = atomic_write(self.path, payload)
+            self._signature = self.spans_signature = write_atomically(self.path, write)
+            self.spans = spans
         except OSError:
             self.invalidate()
             raise
@@ -597,66 +606,89 @@ class RecordStore:
     # -- writing ---------------------------------------------------------
 
     def upsert(
-        self, records: Sequence[Record], journals: Mapping[str, str] | None = None
+        self, records: Iterable[Record], journals: Mapping[str, str] | None = None
     ) -> UpsertResult:
         """Import records: new ones are added, known ones merged. One write for all.
 
         A record matches a stored one by DOI, or by title, year and first author
         when one of them has no DOI (see `tui.identity`). Records within the
-        batch are matched against each other too.
+        import are matched against each other too.
+
+        `records` is consumed in batches, each merged into the tables and let go
+        before the next is read, so an import of a 200 MB file holds the library
+        and one batch, never every imported record twice over.
         """
         result = UpsertResult()
+        added: set[str] = set()
+        merged: set[str] = set()
+        unchanged: set[str] = set()
         with self._transaction() as db:
             table = db.table(_RECORDS)
-            doc_ids = {
-                doc["id"]: int(doc_id) for doc_id, doc in self._tables().get(_RECORDS, {}).items()
-            }
-            stored = {record.id: record for record in self.all()}
-            matcher = Matcher(stored.values())
-            taken = set(stored)
-            pending: dict[str, Record] = {}
+            stored_docs = self._tables().get(_RECORDS, {})
+            doc_ids = {doc["id"]: int(doc_id) for doc_id, doc in stored_docs.items()}
+            matcher = Matcher(Record.from_doc(doc) for doc in stored_docs.values())
+            del stored_docs  # TinyDB replaces the table's dict on every write
+            taken = set(doc_ids)
             now = self._clock()
-            for incoming in records:
-                incoming = incoming.with_changes(
-                    source=tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
-                )
-                found = matcher.find(incoming)
-                if found is None:
-                    new_id = record_id(incoming, taken)
-                    taken.add(new_id)
-                    record = incoming.with_changes(id=new_id, added=incoming.added or now)
-                    pending[new_id] = record
-                    matcher.add(record)
-                    result.added.append(new_id)
-                    continue
-                current = pending.get(found) or stored[found]
-                combined = merge(current, _without_user_fields(incoming))
-                if combined == current:
-                    if found not in result.added and found not in result.merged:
-                        result.unchanged.append(found)
-                    continue
-                pending[found] = combined
-                matcher.add(combined)
-                if found not in result.added and found not in result.merged:
-                    result.merged.append(found)
-                    if found in result.unchanged:
-                        result.unchanged.remove(found)
-            replacements = {i: pending[i].to_doc() for i in pending if i in stored}
-            inserts = [pending[i].to_doc() for i in pending if i not in stored]
-            if self.path is not None and (replacements or inserts or journals):
-                # Under the lock, before the write: exactly the file this import replaces.
-                # An import that changes nothing takes none, so it cannot rotate good ones out.
-                result.backup = take_backup(self.path, now)
-            if replacements:
-                # One table update for all merged records, not one per record.
-                table.update(
-                    _replace_by_id(replacements), doc_ids=[doc_ids[i] for i in replacements]
-                )
-            if inserts:
-                table.insert_multiple(inserts)
+            incoming_records = iter(records)
+            while batch := list(itertools.islice(incoming_records, _UPSERT_BATCH)):
+                pending: dict[str, Record] = {}
+                for incoming in batch:
+                    incoming = incoming.with_changes(
+                        source=tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
+                    )
+                    found = matcher.find(incoming)
+                    if found is None:
+                        new_id = record_id(incoming, taken)
+                        taken.add(new_id)
+                        record = incoming.with_changes(id=new_id, added=incoming.added or now)
+                        pending[new_id] = record
+                        matcher.add(record)
+                        added.add(new_id)
+                        result.added.append(new_id)
+                        continue
+                    current = pending.get(found) or self._stored(doc_ids[found])
+                    combined = merge(current, _without_user_fields(incoming))
+                    if combined == current:
+                        if found not in added and found not in merged and found not in unchanged:
+                            unchanged.add(found)
+                            result.unchanged.append(found)
+                        continue
+                    pending[found] = combined
+                    matcher.add(combined)
+                    if found not in added and found not in merged:
+                        merged.add(found)
+                        result.merged.append(found)
+                        if found in unchanged:
+                            unchanged.discard(found)
+                            result.unchanged.remove(found)
+                if pending and result.backup is None and self.path is not None:
+                    # Under the lock, before the write: exactly the file this import replaces.
+                    # An import that changes nothing takes none, so it cannot rotate good ones out.
+                    result.backup = take_backup(self.path, now)
+                self._write_batch(table, pending, doc_ids)
             if journals:
+                if result.backup is None and self.path is not None:
+                    result.backup = take_backup(self.path, now)
                 self._store_journals(db, journals)
         return result
+
+    def _stored(self, doc_id: int) -> Record:
+        """A record already in the tables (stored before, or added earlier in this import)."""
+        return Record.from_doc(self._tables()[_RECORDS][str(doc_id)])
+
+    @staticmethod
+    def _write_batch(table: Any, pending: Mapping[str, Record], doc_ids: dict[str, int]) -> None:
+        """Put a batch's new and changed records in the tables (written when the import ends)."""
+        replacements = {i: record.to_doc() for i, record in pending.items() if i in doc_ids}
+        if replacements:
+            # One table update for the batch's merged records, not one per record.
+            table.update(_replace_by_id(replacements), doc_ids=[doc_ids[i] for i in replacements])
+        new_ids = [i for i in pending if i not in doc_ids]
+        if new_ids:
+            # A generator: TinyDB copies each document, so no list of them is kept.
+            inserted = table.insert_multiple(pending[i].to_doc() for i in new_ids)
+            doc_ids.update(zip(new_ids, inserted, strict=True))
 
     def restore(self, backup: Path) -> int:
         """Put a backup back in place of the library; returns its record count.

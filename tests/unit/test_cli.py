@@ -200,19 +200,21 @@ def test_progress_bar_only_on_a_terminal() -> None:
             return True
 
     piped = io.StringIO()
-    progress = Progress(1000, piped)
+    progress = Progress(piped)
+    progress.start(1000)
     progress.started -= 5
     progress.advance(500, 10, "a.bib")
     assert piped.getvalue() == ""
     tty = Tty()
-    progress = Progress(1000, tty)
+    progress = Progress(tty)
+    progress.start(1000)
     progress.started -= 5
     progress.advance(500, 10, "a.bib")
     progress.note("Reading big.ris (200 MB)…")
     progress.close()
     assert "50.0%" in tty.getvalue() and "10 records" in tty.getvalue()
     assert "Reading big.ris (200 MB)…" in tty.getvalue()
-    Progress(1000, piped).note("Reading big.ris (200 MB)…")
+    Progress(piped).note("Reading big.ris (200 MB)…")
     assert piped.getvalue() == ""
 
 

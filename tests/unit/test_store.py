@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 import pytest
@@ -63,13 +65,13 @@ def test_an_import_is_one_write(library: Path, monkeypatch: pytest.MonkeyPatch) 
     writes: list[int] = []
     import tui.store
 
-    real = tui.store.atomic_write
+    real = tui.store.write_atomically
 
-    def counting(path: Path, payload: bytes) -> tuple[int, int, int]:
-        writes.append(len(payload))
-        return real(path, payload)
+    def counting(path: Path, write: Callable[[BinaryIO], object]) -> tuple[int, int, int]:
+        writes.append(1)
+        return real(path, write)
 
-    monkeypatch.setattr(tui.store, "atomic_write", counting)
+    monkeypatch.setattr(tui.store, "write_atomically", counting)
     batch = [make(f"Paper {i}", f"10.5555/{i}").with_changes(volume="3") for i in range(50)]
     batch += [make(f"New {i}", f"10.5555/new{i}") for i in range(300)]
     result = store.upsert(batch, {"Journal": "About it"})

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from tui.formats import slices
 from tui.formats.base import ImportIssue, Parser, ParseResult
 from tui.formats.encoding import UndecodableFile, decode
+from tui.models import Record
 
 __all__ = [
     "FORMAT_NAMES",
@@ -44,6 +47,8 @@ FORMAT_NAMES = _SNIFF_ORDER
 
 MAX_FILE_BYTES = 1 << 30
 """Files above 1 GiB are refused rather than read into memory."""
+SLICED_FROM_BYTES = 16 << 20
+"""Files above this size are parsed a slice at a time when the format allows."""
 
 # Files a directory import passes over without comment: not bibliographies.
 _SKIPPED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -75,33 +80,65 @@ def parse_text(text: str, file: str, format: str | None = None) -> ParseResult:
     result = ParseResult(file=file)
     name = format or detect(text, file)
     if name is None:
-        if not text.strip():
-            result.error("is empty")
-        else:
-            result.error(
-                "is not in a format refdeck recognizes "
-                "(BibTeX, RIS, MEDLINE, PubMed XML, CSL-JSON, Crossref, "
-                "Semantic Scholar, OpenAlex or aggregator records)"
-            )
+        _unrecognized(text, result)
         return result
     result.format = name
+    _parse_into(text, result, name)
+    _finish(result, name)
+    return result
+
+
+def _unrecognized(text: str, result: ParseResult) -> None:
+    if not text.strip():
+        result.error("is empty")
+    else:
+        result.error(
+            "is not in a format refdeck recognizes "
+            "(BibTeX, RIS, MEDLINE, PubMed XML, CSL-JSON, Crossref, "
+            "Semantic Scholar, OpenAlex or aggregator records)"
+        )
+
+
+def _parse_into(text: str, result: ParseResult, name: str, sliced: bool = False) -> None:
+    parser = _parser(name)
+    # A format may parse a slice of a file differently from a whole file (JSON Lines).
+    parse = getattr(parser, "parse_slice", parser.parse) if sliced else parser.parse
     try:
-        _parser(name).parse(text, result)
+        parse(text, result)
     except RecursionError:
         result.error("is nested too deeply to read")
     except Exception as error:  # noqa: BLE001 - a parser bug must not lose the rest of an import
         result.error(f"could not be read ({type(error).__name__}: {error})")
+
+
+def _finish(result: ParseResult, name: str) -> None:
+    result.summarize_repeats()
     # Warnings alone ("not a MEDLINE tag line; ignored") do not tell the user that
     # nothing at all was imported: a file without records always gets an error.
-    if not result.records and not any(issue.severity == "error" for issue in result.issues):
+    if not result.count and not any(issue.severity == "error" for issue in result.issues):
         result.error(f"holds no records (read as {name})")
     # Parsers may report in any order (BibTeX resolves crossrefs last): show file order.
     result.issues.sort(key=lambda issue: issue.line or float("inf"))
-    return result
 
 
-def read_file(path: Path, display: str | None = None) -> ParseResult:
-    """Read, decode and parse one file; every problem becomes an issue, never an exception."""
+RecordSink = Callable[[list[Record]], None]
+"""Takes the records of a file as they are parsed (see `read_file`)."""
+
+
+def read_file(
+    path: Path,
+    display: str | None = None,
+    *,
+    take: RecordSink | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ParseResult:
+    """Read, decode and parse one file; every problem becomes an issue, never an exception.
+
+    With `take`, records are handed to it as they are parsed instead of being
+    kept in the result, and a big RIS, MEDLINE or JSON Lines file is parsed a
+    slice at a time (see `tui.formats.slices`): memory follows the slice, not
+    the file. `progress` hears how many of the file's bytes have been parsed.
+    """
     file = display or str(path)
     try:
         size = path.stat().st_size
@@ -109,6 +146,10 @@ def read_file(path: Path, display: str | None = None) -> ParseResult:
             result = ParseResult(file=file)
             result.error(f"is too large to import ({size / 2**20:.0f} MiB)")
             return result
+        if take is not None and size > SLICED_FROM_BYTES:
+            sliced = _read_in_slices(path, file, take, progress)
+            if sliced is not None:
+                return sliced
         data = path.read_bytes()
     except OSError as error:
         result = ParseResult(file=file)
@@ -129,6 +170,42 @@ def read_file(path: Path, display: str | None = None) -> ParseResult:
             0,
             ImportIssue(file, None, None, f"read as {decoded.encoding} (not UTF-8)", "warning"),
         )
+    if take is not None:
+        take(result.records)
+        result.records = []
+    if progress is not None:
+        progress(size)
+    return result
+
+
+def _read_in_slices(
+    path: Path, file: str, take: RecordSink, progress: Callable[[int], None] | None
+) -> ParseResult | None:
+    """Parse a big file slice by slice, or return None when it must be read whole."""
+    if not slices.is_utf8(path):
+        return None
+    head = slices.read_head(path)
+    name = detect(head, path)
+    if name is None or not slices.can_slice(name, path, head):
+        return None
+    result = ParseResult(file=file, format=name)
+    for piece in slices.slices(path, name):
+        first_issue = len(result.issues)
+        result.more_follows = not piece.last
+        _parse_into(piece.text, result, name, sliced=True)
+        # The parser numbered the slice's lines from 1: put its issues at the file's lines.
+        shift = piece.first_line - 1
+        if shift:
+            result.issues[first_issue:] = [
+                replace(issue, line=issue.line + shift) if issue.line else issue
+                for issue in result.issues[first_issue:]
+            ]
+        take(result.records)
+        result.records = []
+        if progress is not None:
+            progress(piece.end)
+    result.more_follows = False
+    _finish(result, name)
     return result
 
 

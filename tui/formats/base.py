@@ -35,6 +35,14 @@ class ImportIssue:
 
 
 @dataclass(slots=True)
+class _Repeats:
+    limit: int
+    summary: str
+    severity: Severity
+    count: int = 0
+
+
+@dataclass(slots=True)
 class ParseResult:
     """Records parsed from one file, the issues met, and journal descriptions seen."""
 
@@ -46,6 +54,15 @@ class ParseResult:
     """Journal name -> description, stored once per journal by the store."""
     failed: int = 0
     """Entries that could not be imported."""
+    count: int = 0
+    """Records parsed, including those already handed on (see `tui.formats.read_file`)."""
+    entries: int = 0
+    """Entries met so far, imported or not: messages number them ("record 7"). A file
+    parsed in slices keeps counting across them."""
+    more_follows: bool = False
+    """True while a slice of a big file is parsed and more of the file follows it."""
+    repeats: dict[str, _Repeats] = field(default_factory=dict)
+    """Issues that can come by the thousand, counted by kind (see `repeated`)."""
 
     def add(
         self,
@@ -70,7 +87,27 @@ class ParseResult:
             self.fail(line, label, "has no title, DOI or author; not imported")
             return None
         self.records.append(record)
+        self.count += 1
         return record
+
+    def repeated(self, kind: str, *, limit: int, summary: str, severity: Severity) -> bool:
+        """Count one more issue of a kind; True while it is still to be reported by itself.
+
+        Past `limit`, issues of the kind are only counted, and `summary` (with
+        "{}" for how many were left out) is reported once, when the whole file
+        has been read (`summarize_repeats`), however many slices it was read in.
+        """
+        repeats = self.repeats.setdefault(kind, _Repeats(limit, summary, severity))
+        repeats.count += 1
+        return repeats.count <= repeats.limit
+
+    def summarize_repeats(self) -> None:
+        """Report how many issues of each kind were counted but not reported."""
+        for repeats in self.repeats.values():
+            if repeats.count > repeats.limit:
+                message = repeats.summary.format(repeats.count - repeats.limit)
+                self.issues.append(ImportIssue(self.file, None, None, message, repeats.severity))
+        self.repeats.clear()
 
     def add_journal(self, name: Any, description: Any) -> None:
         """Remember a journal's description (the aggregator format repeats it per record)."""

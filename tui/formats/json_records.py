@@ -33,7 +33,8 @@ from typing import Any
 import orjson
 
 from tui.formats import aggregator, crossref, csl_json, openalex, refdeck_json, semantic_scholar
-from tui.formats.base import ImportIssue, ParseResult, line_of
+from tui.formats.base import ParseResult, line_of
+from tui.formats.slices import JSON_LINES_SUFFIXES
 from tui.normalize import clean_html_line, clean_line
 
 NAME = "json_records"
@@ -53,7 +54,7 @@ _JSON_START = re.compile(r"[\s\ufeff]*[\[{]")
 _LEADING_SPACE = re.compile(r"[\s\ufeff]*")
 _LIST_KEYS = ("results", "data", "items", "records", "references")
 """Keys whose list holds the records: OpenAlex, Semantic Scholar, CSL collections."""
-_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+_JSONL_SUFFIXES = JSON_LINES_SUFFIXES
 _MAX_SCAN_CHARS = 32 << 20
 """Above this size item lines are not looked up (a Python-level scan of the text)."""
 _MAX_UNRECOGNIZED = 50
@@ -373,12 +374,10 @@ def _hint(obj: dict[str, Any]) -> str | None:
 
 
 class _Importer:
-    """State shared by the items of one file: the entry counter and the issue budget."""
+    """Imports the items of a document into one file's result (which counts them)."""
 
     def __init__(self, result: ParseResult) -> None:
         self.result = result
-        self.count = 0
-        self.unrecognized = 0
 
     def document(
         self, doc: Any, line: int | None, lines: Callable[[tuple[str, ...], int], list[int | None]]
@@ -412,8 +411,8 @@ class _Importer:
 
     def item(self, item: Any, line: int | None) -> None:
         """Import one item, or report why it is not a record."""
-        self.count += 1
-        label = f"entry {self.count}"
+        self.result.entries += 1
+        label = f"entry {self.result.entries}"
         if item is None:
             # Semantic Scholar's batch endpoint answers null for ids it does not know.
             self.result.warn(line, label, "is null (a record the source did not find); skipped")
@@ -438,8 +437,12 @@ class _Importer:
             self.result.fail(line, label, f"could not be read ({type(error).__name__}: {detail})")
 
     def _unrecognized(self, obj: dict[str, Any], line: int | None, label: str) -> None:
-        self.unrecognized += 1
-        if self.unrecognized > _MAX_UNRECOGNIZED:
+        if not self.result.repeated(
+            "unrecognized",
+            limit=_MAX_UNRECOGNIZED,
+            summary="{} more entries are not bibliographic records refdeck recognizes",
+            severity="error",
+        ):
             self.result.failed += 1  # counted, but not reported one by one
             return
         # Keys are the file's text: cleaned, so an issue cannot carry a terminal escape.
@@ -447,19 +450,6 @@ class _Importer:
         keys = ", ".join(names) + (", ..." if len(obj) > 8 else "")
         message = "not a bibliographic record refdeck recognizes"
         self.result.fail(line, label, f"{message} (keys: {keys or 'none'})")
-
-    def finish(self) -> None:
-        """Sum up the unrecognized entries that were not reported one by one."""
-        more = self.unrecognized - _MAX_UNRECOGNIZED
-        if more > 0:
-            self.result.issues.append(
-                ImportIssue(
-                    self.result.file,
-                    None,
-                    None,
-                    f"{more} more entries are not bibliographic records refdeck recognizes",
-                )
-            )
 
 
 # ---------------------------------------------------------------------------
@@ -480,14 +470,9 @@ def parse(text: str, result: ParseResult) -> None:
     except BadJSON as error:
         parsed_lines = _json_lines(text)
         if _is_json_lines(parsed_lines, result.file):
-            for number, value in parsed_lines:
-                if isinstance(value, BadJSON):
-                    result.fail(number, None, value.located(with_line=False))
-                else:
-                    importer.document(value, number, _no_lines)
+            _import_lines(parsed_lines, importer)
         else:
             result.error(error.located(), line=error.line)
-        importer.finish()
         return
     # The line where the document itself starts: a single record's (or scalar's) line.
     leading = _LEADING_SPACE.match(text)
@@ -501,7 +486,24 @@ def parse(text: str, result: ParseResult) -> None:
         return locator.lines(path, count)
 
     importer.document(doc, None, lines)
-    importer.finish()
+
+
+def parse_slice(text: str, result: ParseResult) -> None:
+    """Parse a slice of a JSON Lines file (see `tui.formats.slices`): every line is a document.
+
+    The file was judged to be JSON Lines from its start, so a slice is never
+    taken for one document, even when it holds a single line.
+    """
+    importer = _Importer(result)
+    _import_lines(_json_lines(text), importer)  # the file's BOM was dropped with its first slice
+
+
+def _import_lines(parsed_lines: list[tuple[int, Any]], importer: _Importer) -> None:
+    for number, value in parsed_lines:
+        if isinstance(value, BadJSON):
+            importer.result.fail(number, None, value.located(with_line=False))
+        else:
+            importer.document(value, number, _no_lines)
 
 
 def _json_lines(text: str) -> list[tuple[int, Any]]:

@@ -72,6 +72,7 @@ _YYYYMMDD = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _THESIS_SOURCE = re.compile(r"^(.*?(?:Dissertation|Thesis)),\s*(.+)$", re.IGNORECASE)
 
 _MAX_GARBAGE_WARNINGS = 20
+_MAX_WRAP_WIDTH = 200
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +270,6 @@ def _blocks(text: str, result: ParseResult) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     last: _Field | None = None
-    garbage = 0
 
     def close() -> None:
         nonlocal current, last
@@ -291,8 +291,12 @@ def _blocks(text: str, result: ParseResult) -> list[_Block]:
             continue
         tagged = _tag_of(line)
         if tagged is None:
-            garbage += 1
-            if garbage <= _MAX_GARBAGE_WARNINGS:
+            if result.repeated(
+                "not a tag",
+                limit=_MAX_GARBAGE_WARNINGS,
+                summary="{} more lines that are not MEDLINE tags",
+                severity="warning",
+            ):
                 result.warn(number, None, f"not a MEDLINE tag line; ignored: {line.strip()[:60]!r}")
             if current is not None:
                 current.stray.append(line.strip())
@@ -309,20 +313,23 @@ def _blocks(text: str, result: ParseResult) -> list[_Block]:
         last = _Field(tag=tag, line=number, pieces=[value.strip()], raw_lines=[line])
         current.fields.append(last)
     close()
-    if garbage > _MAX_GARBAGE_WARNINGS:
-        result.warn(
-            None, None, f"{garbage - _MAX_GARBAGE_WARNINGS} more lines that are not MEDLINE tags"
-        )
     return blocks
 
 
 def _wrap_width(blocks: list[_Block]) -> int:
-    """The width the exporter wrapped lines at: the longest line that has a continuation."""
+    """The width the exporter wrapped lines at: the longest line that has a continuation.
+
+    Exporters wrap at under `_MAX_WRAP_WIDTH` characters; a longer line that
+    continues is damage, and taking it for the width would stop every cut URL
+    in the file from being glued back.
+    """
     width = 0
     for block in blocks:
         for f in block.fields:
             for raw in f.raw_lines[:-1]:
-                width = max(width, len(raw.rstrip()))
+                length = len(raw.rstrip())
+                if length <= _MAX_WRAP_WIDTH:
+                    width = max(width, length)
     return width
 
 

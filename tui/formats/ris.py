@@ -125,13 +125,15 @@ def _split(text: str, result: ParseResult) -> Iterator[_Chunk]:
     """
     current: _Chunk | None = None
     stray_start: int | None = None
-    index = 0
+    stray_end = 0
 
-    def flush_stray(end: int) -> None:
+    def flush_stray() -> None:
         nonlocal stray_start
         if stray_start is not None:
-            span = f"lines {stray_start}-{end}" if end > stray_start else f"line {stray_start}"
-            result.warn(stray_start, None, f"text outside any record ({span}) ignored")
+            # The issue is located at the first line; the message says how many there are.
+            span = stray_end - stray_start + 1
+            count = f" ({span} lines)" if span > 1 else ""
+            result.warn(stray_start, None, f"text outside any record{count} ignored")
             stray_start = None
 
     for index, raw in enumerate(_lines(text), start=1):
@@ -140,13 +142,13 @@ def _split(text: str, result: ParseResult) -> Iterator[_Chunk]:
         if match:
             tag, value = match.group(1), (match.group(2) or "").strip()
             if tag == "TY":
-                flush_stray(index - 1)
+                flush_stray()
                 if current is not None:
                     current.warnings.append("has no `ER  -` end line; it ends at the next `TY`")
                     yield current
                 current = _Chunk(index, [("TY", value)])
             elif tag == "ER":
-                flush_stray(index - 1)
+                flush_stray()
                 if current is None:
                     result.warn(index, None, "`ER  -` line outside any record ignored")
                 else:
@@ -154,7 +156,7 @@ def _split(text: str, result: ParseResult) -> Iterator[_Chunk]:
                 current = None
             elif current is None:
                 # Tags with no `TY` before them: a record whose type line is missing.
-                flush_stray(index - 1)
+                flush_stray()
                 current = _Chunk(index, [("TY", "")])
                 current.warnings.append("has no `TY` line; imported as a generic document")
                 current.append(tag, value)
@@ -164,12 +166,18 @@ def _split(text: str, result: ParseResult) -> Iterator[_Chunk]:
             continue
         elif current is not None:
             current.continue_last(line.strip())
-        elif stray_start is None:
-            stray_start = index
-    # A text ending in a newline has one more (empty) line than `_lines` yields.
-    flush_stray(index + 1 if text.endswith("\n") else index)
+        else:
+            if stray_start is None:
+                stray_start = index
+            stray_end = index
+    flush_stray()
     if current is not None:
-        current.warnings.append("has no `ER  -` end line (file truncated?)")
+        # A slice of a big file ends just before the next record's `TY` line.
+        current.warnings.append(
+            "has no `ER  -` end line; it ends at the next `TY`"
+            if result.more_follows
+            else "has no `ER  -` end line (file truncated?)"
+        )
         yield current
 
 
@@ -417,8 +425,10 @@ def parse(text: str, result: ParseResult) -> None:
 
 def _parse_records(text: str, result: ParseResult) -> None:
     """Split the text into records and convert each; one bad record does not stop the rest."""
-    number = 0
-    for number, chunk in enumerate(_split(text, result), start=1):
+    first = result.entries
+    for chunk in _split(text, result):
+        result.entries += 1
+        number = result.entries
         try:
             record = _read(chunk)
             if record is None:
@@ -431,5 +441,5 @@ def _parse_records(text: str, result: ParseResult) -> None:
                 f"record {number}",
                 f"could not be read ({type(error).__name__}: {error}); not imported",
             )
-    if number == 0:
+    if result.entries == first:
         result.error("holds no RIS record (no line like `TY  - JOUR`)")

@@ -1,0 +1,169 @@
+"""Importing files into the library: read every file, then merge its records in one write.
+
+Parsing happens outside the library's lock (it can take a minute for a 200 MB
+file, and another refdeck may want to write meanwhile); the records wait in a
+`RecordSpool` as JSON lines, not as Python objects, and are merged slice by
+slice in one locked write at the end. Memory then follows the library and a
+slice of the input, not the input's size several times over.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Protocol
+
+import orjson
+
+from tui.formats import ImportIssue, ParseResult, iter_files, read_file
+from tui.models import Record
+from tui.store import RecordStore, UpsertResult
+
+BIG_FILE_BYTES = 20_000_000
+"""Files above this size get a "Reading ..." line until their first records are parsed."""
+SPOOL_IN_MEMORY_BYTES = 16 << 20
+"""Records of an import up to this size (as JSON) never touch the disk."""
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """Everything an import did, for the summary."""
+
+    files: int = 0
+    results: list[ParseResult] = field(default_factory=list)
+    """One per file: its issues and counts (its records went to the library)."""
+    walk_issues: list[ImportIssue] = field(default_factory=list)
+    upsert: UpsertResult = field(default_factory=UpsertResult)
+
+    @property
+    def failed(self) -> int:
+        """Entries and files that could not be imported."""
+        return sum(r.failed for r in self.results) + sum(
+            1 for issue in self.walk_issues if issue.severity == "error"
+        )
+
+    @property
+    def issues(self) -> list[ImportIssue]:
+        """Every problem met, errors and warnings, in file order."""
+        return self.walk_issues + [issue for r in self.results for issue in r.issues]
+
+
+class ImportProgress(Protocol):
+    """What an import reports while it runs (the command line draws it as a bar)."""
+
+    def start(self, total_bytes: int) -> None:
+        """The import will read this many bytes in all."""
+
+    def advance(self, done_bytes: int, records: int, name: str) -> None:
+        """So many bytes of all the files are parsed, giving so many records so far."""
+
+    def note(self, text: str) -> None:
+        """Say what a long step is doing (writing the library)."""
+
+    def close(self) -> None:
+        """The import is over: clear whatever was drawn."""
+
+
+class SilentProgress:
+    """Reports nothing (for scripts, tests and in-memory libraries)."""
+
+    def start(self, total_bytes: int) -> None:
+        """Nothing to show."""
+
+    def advance(self, done_bytes: int, records: int, name: str) -> None:
+        """Nothing to show."""
+
+    def note(self, text: str) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to clear."""
+
+
+class RecordSpool:
+    """Parsed records waiting to be merged, as JSON lines in a temporary file.
+
+    A small import stays in memory; past `SPOOL_IN_MEMORY_BYTES` the spool
+    moves to a nameless file in `directory` (the library's folder: a disk
+    refdeck writes anyway, where /tmp may be memory itself).
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
+            max_size=SPOOL_IN_MEMORY_BYTES,
+            dir=directory if directory is not None and directory.is_dir() else None,
+        )
+        self.count = 0
+
+    def add(self, records: Sequence[Record]) -> None:
+        """Keep records until they are merged."""
+        write = self._file.write
+        for record in records:
+            write(orjson.dumps(record.to_doc()) + b"\n")
+        self.count += len(records)
+
+    def __iter__(self) -> Iterator[Record]:
+        """The records, in the order they were added."""
+        self._file.seek(0)
+        for line in self._file:
+            yield Record.from_doc(orjson.loads(line))
+
+    def close(self) -> None:
+        """Let the temporary file go."""
+        self._file.close()
+
+    def __enter__(self) -> RecordSpool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def import_paths(
+    store: RecordStore, paths: Sequence[str], progress: ImportProgress | None = None
+) -> ImportReport:
+    """Read every file under `paths` and add its records to `store` in one write."""
+    progress = progress or SilentProgress()
+    report = ImportReport()
+    files = list(iter_files(paths, report.walk_issues))
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    progress.start(sum(sizes))
+    journals: dict[str, str] = {}
+    folder = store.path.parent if store.path is not None else None
+    with RecordSpool(folder) as spool:
+        done = 0
+        for path, size in zip(files, sizes, strict=True):
+            if size > BIG_FILE_BYTES:
+                # Until its first slice is parsed (or all of it, when it cannot be sliced).
+                progress.note(f"Reading {path.name} ({size / 1e6:,.0f} MB)…")
+
+            def parsed(
+                file_bytes: int, before: int = done, size: int = size, name: str = path.name
+            ) -> None:
+                progress.advance(before + min(file_bytes, size), spool.count, name)
+
+            result = read_file(path, take=spool.add, progress=parsed)
+            report.results.append(result)
+            journals.update(result.journals)
+            done += size
+        progress.close()
+        report.files = len(files)
+        if spool.count or journals:
+            if spool.count > 20_000:
+                progress.note(f"Writing {spool.count:,} records to the library…")
+            report.upsert = store.upsert(spool, journals)
+            progress.close()
+    return report
