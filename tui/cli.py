@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 some input failed or nothing matched; 2 usage error;
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
@@ -57,7 +58,11 @@ def open_library(db: str | None) -> RecordStore:
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal and only for long imports."""
+    """A one-line progress bar on stderr, shown only on a terminal and only for long imports.
+
+    The line is kept narrower than the terminal: a line that wraps would leave
+    every redraw on a new row.
+    """
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.total = 1
@@ -74,29 +79,38 @@ class Progress:
         """Redraw the bar: so many bytes parsed, so many records found."""
         if not self.enabled or time.monotonic() - self.started < 0.3:
             return
-        width = 30
         fraction = min(done_bytes / self.total, 1.0)
-        filled = int(width * fraction)
-        bar = "█" * filled + "░" * (width - filled)
-        label = strip_controls(name)[-30:]
-        self.stream.write(f"\r{bar} {100 * fraction:5.1f}%  {records:,} records  {label:<30}")
-        self.stream.flush()
-        self.shown = True
+        filled = int(_BAR * fraction)
+        bar = "█" * filled + "░" * (_BAR - filled)
+        self._draw(f"{bar} {100 * fraction:5.1f}%  {records:,} records  {strip_controls(name)}")
 
     def note(self, text: str) -> None:
         """Say what a long step is doing (reading a big file, writing the library)."""
-        if not self.enabled:
-            return
-        self.stream.write("\r" + " " * 90 + "\r" + strip_controls(text)[:90])
+        if self.enabled:
+            self._draw(strip_controls(text))
+
+    def close(self) -> None:
+        """Clear the line so the summary starts on a clean one."""
+        if self.shown:
+            self.stream.write("\r" + " " * self._width() + "\r")
+            self.stream.flush()
+            self.shown = False
+
+    def _draw(self, line: str) -> None:
+        width = self._width()
+        self.stream.write("\r" + _cut(line, width).ljust(width))
         self.stream.flush()
         self.shown = True
 
-    def close(self) -> None:
-        """Clear the bar so the summary starts on a clean line."""
-        if self.shown:
-            self.stream.write("\r" + " " * 90 + "\r")
-            self.stream.flush()
-            self.shown = False
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, io.UnsupportedOperation):
+            columns = 80
+        return max(columns - 1, 20)  # the last column would make some terminals wrap
+
+
+_BAR = 30
 
 
 def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None:

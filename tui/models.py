@@ -177,6 +177,22 @@ class Record:
         return doc
 
     @classmethod
+    def identity_from_doc(cls, doc: JsonDict) -> Record:
+        """Only what identifies a stored record (id, DOI, title, year, first author).
+
+        Enough for `tui.identity.Matcher`, and several times cheaper than
+        `from_doc` when every record of a 100,000-record library is matched.
+        """
+        authors = doc.get("authors")
+        return cls(
+            id=doc.get("id", ""),
+            doi=doc.get("doi"),
+            title=doc.get("title"),
+            year=doc.get("year"),
+            authors=(Author.from_doc(authors[0]),) if authors else (),
+        )
+
+    @classmethod
     def from_doc(cls, doc: JsonDict) -> Record:
         """Rebuild a record from a TinyDB document (unknown keys are ignored)."""
         kwargs: JsonDict = {}

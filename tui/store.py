@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,7 +47,7 @@ from tui.library_file import (
     serialize,
     write_atomically,
 )
-from tui.models import Record
+from tui.models import Record, Source
 from tui.normalize import doi_key, fold
 from tui.rows import ListRows
 
@@ -622,11 +623,11 @@ class RecordStore:
         added: set[str] = set()
         merged: set[str] = set()
         unchanged: set[str] = set()
-        with self._transaction() as db:
+        with self._transaction() as db, _no_cycle_collection():
             table = db.table(_RECORDS)
             stored_docs = self._tables().get(_RECORDS, {})
             doc_ids = {doc["id"]: int(doc_id) for doc_id, doc in stored_docs.items()}
-            matcher = Matcher(Record.from_doc(doc) for doc in stored_docs.values())
+            matcher = Matcher(Record.identity_from_doc(doc) for doc in stored_docs.values())
             del stored_docs  # TinyDB replaces the table's dict on every write
             taken = set(doc_ids)
             now = self._clock()
@@ -634,21 +635,22 @@ class RecordStore:
             while batch := list(itertools.islice(incoming_records, _UPSERT_BATCH)):
                 pending: dict[str, Record] = {}
                 for incoming in batch:
-                    incoming = incoming.with_changes(
-                        source=tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
-                    )
+                    source = tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
                     found = matcher.find(incoming)
                     if found is None:
                         new_id = record_id(incoming, taken)
                         taken.add(new_id)
-                        record = incoming.with_changes(id=new_id, added=incoming.added or now)
+                        record = incoming.with_changes(
+                            id=new_id, added=incoming.added or now, source=source
+                        )
                         pending[new_id] = record
                         matcher.add(record)
                         added.add(new_id)
                         result.added.append(new_id)
                         continue
                     current = pending.get(found) or self._stored(doc_ids[found])
-                    combined = merge(current, _without_user_fields(incoming))
+                    imported = _without_user_fields(incoming).with_changes(source=source)
+                    combined = merge(current, imported)
                     if combined == current:
                         if found not in added and found not in merged and found not in unchanged:
                             unchanged.add(found)
@@ -820,9 +822,24 @@ class RecordStore:
         return record
 
 
-def _stamp(source: Any, when: str) -> Any:
-    from tui.models import Source
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while many documents are created at once.
 
+    Records and documents hold no reference cycles, so it would find nothing;
+    but each full collection walks every live object, the whole library
+    included, and an import of 100,000 records sets off many of them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _stamp(source: Source, when: str) -> Source:
     return Source(format=source.format, file=source.file, imported=when)
 
 

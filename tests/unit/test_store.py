@@ -365,3 +365,18 @@ def test_a_library_that_vanished_is_not_recreated_empty(tmp_path: Path, what: st
     assert not library.exists()
     assert what == "file" or not folder.exists()
     assert [r.title for r in RecordStore.open(moved / "library.json").all()] == ["Kept"]
+
+
+def test_stored_records_are_matched_by_their_identity_alone() -> None:
+    """The store matches imports against cheap identity records: they give the same keys."""
+    from tests.conftest import sample_store
+    from tui.identity import title_key
+
+    for record in sample_store().all():
+        identity = Record.identity_from_doc(record.to_doc())
+        assert (identity.id, identity.doi, identity.first_author) == (
+            record.id,
+            record.doi,
+            record.first_author,
+        )
+        assert title_key(identity) == title_key(record)
