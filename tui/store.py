@@ -669,6 +669,7 @@ class RecordStore:
                     # An import that changes nothing takes none, so it cannot rotate good ones out.
                     result.backup = take_backup(self.path, now)
                 self._write_batch(table, pending, doc_ids)
+            journals = self._new_journals(db, journals or {})
             if journals:
                 if result.backup is None and self.path is not None:
                     result.backup = take_backup(self.path, now)
@@ -718,6 +719,23 @@ class RecordStore:
             # The list view and the records follow by themselves: the file's signature changed.
             self._storage.invalidate()
         return len(tables.get(_RECORDS, {}))
+
+    @staticmethod
+    def _new_journals(db: TinyDB, journals: Mapping[str, str]) -> dict[str, str]:
+        """The journal descriptions that are not stored yet, or stored differently.
+
+        A re-import that brings the same descriptions changes nothing, so it
+        writes nothing and takes no backup (which would rotate a good one out).
+        """
+        stored = {
+            (doc.get("key"), doc.get("name"), doc.get("description"))
+            for doc in db.table(_JOURNALS).all()
+        }
+        return {
+            name: description
+            for name, description in journals.items()
+            if (fold(name), name, description) not in stored
+        }
 
     def _store_journals(self, db: TinyDB, journals: Mapping[str, str]) -> None:
         table = db.table(_JOURNALS)

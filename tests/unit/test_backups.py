@@ -47,6 +47,18 @@ def test_an_import_that_changes_nothing_rotates_nothing_out(library: Path) -> No
     assert len(list_backups(library)) == 1
 
 
+def test_a_reimport_with_the_same_journal_descriptions_changes_nothing(library: Path) -> None:
+    """Aggregator files describe their journals: the same description again is no change."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")], {"Blood": "A journal of hematology."})
+    before = library.stat().st_mtime_ns
+    assert store.upsert([make("One")], {"Blood": "A journal of hematology."}).backup is None
+    assert library.stat().st_mtime_ns == before and list_backups(library) == []
+    changed = store.upsert([make("One")], {"Blood": "The journal of hematology."})
+    assert changed.backup is not None
+    assert store.journal_description("Blood") == "The journal of hematology."
+
+
 def test_only_the_newest_generations_are_kept(library: Path) -> None:
     store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
     for number in range(GENERATIONS + 3):

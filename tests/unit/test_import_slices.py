@@ -20,7 +20,7 @@ import tui.formats
 import tui.importing
 import tui.store
 from tests.conftest import DATA, SAMPLES, fixed_clock
-from tests.fuzzing import HypothesisPicker, mutate, seeds_of
+from tests.fuzzing import HypothesisPicker, mutate, seeds_of, sliced_view
 from tui.export import export_text
 from tui.formats import ParseResult, read_file, slices
 from tui.importing import ImportReport, RecordSpool, import_paths
@@ -38,33 +38,32 @@ SLICEABLE_FILES = sorted(
 )
 
 
-def _read(path: Path, *, sliced: bool, size: int, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """What `read_file` hands on for a file: records as documents, issues, counts, batches."""
-    monkeypatch.setattr(tui.formats, "SLICED_FROM_BYTES", 0 if sliced else 1 << 40)
-    monkeypatch.setattr(slices, "SLICE_BYTES", size)
+def _read(path: Path, *, sliced: bool, size: int, format: str = "") -> Any:
+    """What `read_file` hands on for a file: records as documents, issues, counts, batches.
+
+    With `format`, records are compared as the fuzz contract compares them
+    (`tests.fuzzing.sliced_view`: MEDLINE without spaces).
+    """
     batches: list[list[Record]] = []
-    result = read_file(path, take=batches.append)
-    docs = [record.to_doc() for batch in batches for record in batch]
+    # Read whole: slices larger than any file. A file is sliced when it is over two slices.
+    result = read_file(path, take=batches.append, slice_bytes=size if sliced else 1 << 40)
+    docs = sliced_view([record for batch in batches for record in batch], format)
     outcome = (docs, [str(issue) for issue in result.issues], result.failed, result.count)
     return outcome, batches, result
 
 
-def _same_sliced_and_whole(
-    path: Path, size: int, monkeypatch: pytest.MonkeyPatch, about: object = None
-) -> int:
-    whole, _, _ = _read(path, sliced=False, size=size, monkeypatch=monkeypatch)
-    sliced, batches, _ = _read(path, sliced=True, size=size, monkeypatch=monkeypatch)
+def _same_sliced_and_whole(path: Path, size: int, about: object = None, format: str = "") -> int:
+    whole, _, _ = _read(path, sliced=False, size=size, format=format)
+    sliced, batches, _ = _read(path, sliced=True, size=size, format=format)
     assert sliced == whole, about
     return len(batches)
 
 
 @pytest.mark.parametrize("path", SLICEABLE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-@pytest.mark.parametrize("size", [200, 2_000, 1 << 20])
-def test_real_files_read_the_same_in_slices(
-    path: Path, size: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("size", [200, 2_000])
+def test_real_files_read_the_same_in_slices(path: Path, size: int) -> None:
     """RIS, MEDLINE (PubMed and ERIC) and JSON Lines from real exporters, cut small or not."""
-    batches = _same_sliced_and_whole(path, size, monkeypatch)
+    batches = _same_sliced_and_whole(path, size)
     if size == 200 and path.stat().st_size > 2_000:
         assert batches > 1  # it really was cut
 
@@ -99,15 +98,14 @@ def test_issues_keep_their_line_numbers_across_slices(
     suffix: str,
     damage: bytes,
     line_end: bytes,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A damaged record deep in a big file is reported at the same line, sliced or whole."""
     path = _concatenated(tmp_path, pattern, suffix, damage)
     path.write_bytes(codecs.BOM_UTF8 + path.read_bytes().replace(b"\n", line_end))
-    (_, issues, failed, count), _, _ = _read(path, sliced=True, size=3_000, monkeypatch=monkeypatch)
+    (_, issues, failed, count), _, _ = _read(path, sliced=True, size=3_000)
     assert failed >= 3 and count >= 18  # three copies of each record and each damage
     assert any(issue.split(":")[1].isdigit() and int(issue.split(":")[1]) > 100 for issue in issues)
-    assert _same_sliced_and_whole(path, 3_000, monkeypatch) > 5
+    assert _same_sliced_and_whole(path, 3_000) > 5
 
 
 @settings(
@@ -117,7 +115,7 @@ def test_issues_keep_their_line_numbers_across_slices(
 )
 @given(data=st.data(), size=st.integers(64, 4_096))
 def test_mutated_files_read_the_same_in_slices(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: st.DataObject, size: int
+    tmp_path: Path, data: st.DataObject, size: int
 ) -> None:
     """Random damage (the fuzzer's mutations) never makes slicing change what is imported."""
     pick = HypothesisPicker(data.draw)
@@ -126,7 +124,7 @@ def test_mutated_files_read_the_same_in_slices(
     mutated = mutate(pick, seed)
     path = tmp_path / f"mutated{seed.suffix}"
     path.write_bytes(mutated.data * 4)  # several copies: more cuts
-    _same_sliced_and_whole(path, size, monkeypatch, (seed.name, mutated.steps))
+    _same_sliced_and_whole(path, size, (seed.name, mutated.steps), format_name)
 
 
 def _synthetic_ris(count: int) -> str:
@@ -159,39 +157,31 @@ def test_slices_are_whole_records_and_cover_the_file(tmp_path: Path) -> None:
     assert pieces[-1].end == path.stat().st_size
 
 
-def test_a_big_file_is_handed_on_a_slice_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_big_file_is_handed_on_a_slice_at_a_time(tmp_path: Path) -> None:
     """Memory follows the slice: no batch handed on holds more than a slice's records."""
     path = tmp_path / "big.ris"
     path.write_text(_synthetic_ris(2_000), encoding="utf-8")
     per_record = path.stat().st_size / 2_000
-    _, batches, result = _read(path, sliced=True, size=64_000, monkeypatch=monkeypatch)
+    _, batches, result = _read(path, sliced=True, size=64_000)
     assert result.count == 2_000 and not result.records
     assert len(batches) > 10
     assert max(len(batch) for batch in batches) <= 64_000 / per_record + 2
 
 
-def test_a_big_file_not_in_utf8_is_read_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_big_file_not_in_utf8_is_read_whole(tmp_path: Path) -> None:
     """Only UTF-8 is cut: a Latin-1 file is decoded whole (its encoding is guessed from all of it)."""
     path = tmp_path / "latin1.ris"
     path.write_bytes(_synthetic_ris(200).replace("引用", "").encode("latin-1"))
-    (docs, issues, _, count), batches, _ = _read(
-        path, sliced=True, size=2_000, monkeypatch=monkeypatch
-    )
+    (docs, issues, _, count), batches, _ = _read(path, sliced=True, size=2_000)
     assert count == len(docs) == 200 and len(batches) == 1
     assert "café" in docs[0]["title"]
     assert any("not UTF-8" in issue for issue in issues)
 
 
-def test_a_pretty_printed_json_file_is_never_cut(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_pretty_printed_json_file_is_never_cut() -> None:
     """Only JSON Lines is cut at lines; one JSON document spread over lines is read whole."""
     path = DATA / "csl-json" / "deep-review-references.json"
-    (docs, _, _, count), batches, _ = _read(path, sliced=True, size=2_000, monkeypatch=monkeypatch)
+    (docs, _, _, count), batches, _ = _read(path, sliced=True, size=2_000)
     assert len(batches) == 1 and count == len(docs) > 100
 
 
@@ -275,7 +265,6 @@ class _Recorder:
 
 def test_progress_moves_within_a_big_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A single big file advances the bar slice by slice, up to its size, then it is imported."""
-    monkeypatch.setattr(tui.formats, "SLICED_FROM_BYTES", 0)
     monkeypatch.setattr(slices, "SLICE_BYTES", 50_000)
     small = tmp_path / "small.ris"
     small.write_text(_synthetic_ris(3), encoding="utf-8")

@@ -47,8 +47,6 @@ FORMAT_NAMES = _SNIFF_ORDER
 
 MAX_FILE_BYTES = 1 << 30
 """Files above 1 GiB are refused rather than read into memory."""
-SLICED_FROM_BYTES = 16 << 20
-"""Files above this size are parsed a slice at a time when the format allows."""
 
 # Files a directory import passes over without comment: not bibliographies.
 _SKIPPED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -131,13 +129,15 @@ def read_file(
     *,
     take: RecordSink | None = None,
     progress: Callable[[int], None] | None = None,
+    slice_bytes: int | None = None,
 ) -> ParseResult:
     """Read, decode and parse one file; every problem becomes an issue, never an exception.
 
     With `take`, records are handed to it as they are parsed instead of being
-    kept in the result, and a big RIS, MEDLINE or JSON Lines file is parsed a
-    slice at a time (see `tui.formats.slices`): memory follows the slice, not
-    the file. `progress` hears how many of the file's bytes have been parsed.
+    kept in the result, and a RIS, MEDLINE or JSON Lines file of over two
+    slices is parsed a slice at a time (`slice_bytes`, by default
+    `tui.formats.slices.SLICE_BYTES`): memory follows the slice, not the file.
+    `progress` hears how many of the file's bytes have been parsed.
     """
     file = display or str(path)
     try:
@@ -146,8 +146,9 @@ def read_file(
             result = ParseResult(file=file)
             result.error(f"is too large to import ({size / 2**20:.0f} MiB)")
             return result
-        if take is not None and size > SLICED_FROM_BYTES:
-            sliced = _read_in_slices(path, file, take, progress)
+        slice_bytes = slice_bytes or slices.SLICE_BYTES
+        if take is not None and size > 2 * slice_bytes:
+            sliced = _read_in_slices(path, file, take, progress, slice_bytes)
             if sliced is not None:
                 return sliced
         data = path.read_bytes()
@@ -179,7 +180,11 @@ def read_file(
 
 
 def _read_in_slices(
-    path: Path, file: str, take: RecordSink, progress: Callable[[int], None] | None
+    path: Path,
+    file: str,
+    take: RecordSink,
+    progress: Callable[[int], None] | None,
+    slice_bytes: int,
 ) -> ParseResult | None:
     """Parse a big file slice by slice, or return None when it must be read whole."""
     if not slices.is_utf8(path):
@@ -189,7 +194,7 @@ def _read_in_slices(
     if name is None or not slices.can_slice(name, path, head):
         return None
     result = ParseResult(file=file, format=name)
-    for piece in slices.slices(path, name):
+    for piece in slices.slices(path, name, slice_bytes):
         first_issue = len(result.issues)
         result.more_follows = not piece.last
         _parse_into(piece.text, result, name, sliced=True)

@@ -107,9 +107,8 @@ def read_head(path: Path, size: int = 1 << 20) -> str:
     return _text(data.decode("utf-8", errors="ignore"), first=True)
 
 
-def slices(path: Path, format: str, size: int | None = None) -> Iterator[Slice]:
-    """The file's text in slices of about `size` bytes (`SLICE_BYTES`), each of whole records."""
-    size = size or SLICE_BYTES
+def slices(path: Path, format: str, size: int = SLICE_BYTES) -> Iterator[Slice]:
+    """The file's text in slices of about `size` bytes, each of whole records."""
     starts = _RECORD_STARTS[format]
     line = 1
     offset = 0
