@@ -25,6 +25,7 @@ from benchmarks.synthetic import build_library, make_records
 from tui.export import EXPORTERS, export_text
 from tui.export.csl_json import to_csl
 from tui.models import Record
+from tui.store import RecordStore
 
 BENCH_DIR = Path("/tmp/refdeck-bench")
 _CHUNK = 5_000
@@ -88,6 +89,8 @@ def main() -> None:
     if args.into:
         base = build_library(BENCH_DIR / f"library-{args.into}.json", args.into)
         shutil.copyfile(base, library)
+        # The list cache, as after the browser has opened the library once.
+        RecordStore.open(library).rows()
         print(f"into a library of {args.into:,} records ({library.stat().st_size / 1e6:.0f} MB)")
     started = time.perf_counter()
     done = subprocess.run(

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -170,12 +171,7 @@ def serialize(tables: Mapping[str, Mapping[str, Any]], out: BinaryIO) -> list[tu
         out.write(data)
         position += len(data)
 
-    put(b"{")
-    for name, table in tables.items():
-        if name == RECORDS:
-            continue
-        put(orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n")
-    put(RECORDS_OPEN)
+    put(head_bytes(tables))
     spans: list[tuple[int, int]] = []
     separator = b"\n"
     for doc_id, doc in tables.get(RECORDS, {}).items():
@@ -185,6 +181,81 @@ def serialize(tables: Mapping[str, Mapping[str, Any]], out: BinaryIO) -> list[tu
         put(body)
         separator = b",\n"
     put(b"\n}}\n")
+    return spans
+
+
+def record_json(doc: Mapping[str, Any]) -> bytes:
+    """A record's JSON, as the file holds it, in exactly its size in memory.
+
+    `orjson.dumps` returns bytes that keep a buffer of at least 16 kB: held
+    by the thousand (records waiting to be written), that is 8 times their size.
+    """
+    return bytes(memoryview(orjson.dumps(doc)))
+
+
+def head_bytes(tables: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """The start of the file: every table but the records, a line each, then the records' opening."""
+    parts = [b"{"]
+    for name, table in tables.items():
+        if name != RECORDS:
+            parts.append(orjson.dumps(name) + b":" + orjson.dumps(table) + b",\n")
+    parts.append(RECORDS_OPEN)
+    return b"".join(parts)
+
+
+def read_head(path: Path, first_record: int) -> tuple[dict[str, Any], int] | None:
+    """The tables before the records (journals, meta) and the length of the file's head.
+
+    `first_record` is the offset of the first record's JSON. None when the head
+    is not what `head_bytes` writes.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(first_record)
+    end = head.find(RECORDS_OPEN)
+    if end < 0 or not head.startswith(b"{"):
+        return None
+    try:
+        tables = orjson.loads(head[:end] + b'"records":{}}')
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(tables, dict):
+        return None
+    tables.pop(RECORDS, None)
+    return tables, end + len(RECORDS_OPEN)
+
+
+_DOC_ID_BEFORE = re.compile(rb'(?:^|\n)"(\d+)":$')
+
+
+def doc_id_before(path: Path, offset: int) -> int | None:
+    """The TinyDB document id written just before the record JSON at `offset`, or None."""
+    with open(path, "rb") as handle:
+        start = max(offset - 32, 0)
+        handle.seek(start)
+        before = handle.read(offset - start)
+    match = _DOC_ID_BEFORE.search(before)
+    return int(match.group(1)) if match else None
+
+
+def append_records(after: int, first_id: int, bodies: Sequence[bytes]) -> tuple[int, int, bytes]:
+    """A patch (for `patch_records`) that adds record JSON after the record ending at `after`.
+
+    Ids count up from `first_id`, one record per line, as `serialize` writes
+    them. Returns the patch; each body sits at `after + ` its offset in the
+    patch, which `appended_spans` gives.
+    """
+    parts = [b',\n"%d":%b' % (first_id + index, body) for index, body in enumerate(bodies)]
+    return after, 0, b"".join(parts)
+
+
+def appended_spans(after: int, first_id: int, bodies: Sequence[bytes]) -> list[tuple[int, int]]:
+    """(offset, length) of each body added by `append_records`, in the patched file
+    before any shift from earlier patches."""
+    spans, position = [], after
+    for index, body in enumerate(bodies):
+        position += len(b',\n"%d":' % (first_id + index))
+        spans.append((position, len(body)))
+        position += len(body)
     return spans
 
 

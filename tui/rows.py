@@ -134,6 +134,19 @@ class ListRows:
         """The first `count` rows (stored columns only)."""
         return ListRows.from_columns({name: getattr(self, name)[:count] for name in _STORED})
 
+    def copy(self) -> ListRows:
+        """A copy to change (the stored columns; haystacks are derived again when needed)."""
+        return ListRows(**{name: list(getattr(self, name)) for name in _STORED})
+
+    def set_doc(self, position: int, doc: Mapping[str, Any]) -> None:
+        """Replace one row by the row of a changed document (in place)."""
+        one = ListRows()
+        one.append_doc(doc)
+        for name in _STORED:
+            getattr(self, name)[position] = getattr(one, name)[0]
+        for name in _HAYSTACKS:
+            setattr(self, name, [])  # derived from the old text: fold again when needed
+
     def with_marked(self, positions: Iterable[int], value: bool) -> None:
         """Set the mark of some rows (in place)."""
         for position in positions:
@@ -142,3 +155,4 @@ class ListRows:
 
 _STORED = tuple(f.name for f in fields(ListRows) if not f.name.endswith("_hay"))
 """The columns the cache file keeps."""
+_HAYSTACKS = tuple(f.name for f in fields(ListRows) if f.name.endswith("_hay"))

@@ -35,19 +35,25 @@ from tui.library_file import (
     RECORDS,
     TEMP_PREFIX,
     Signature,
+    append_records,
+    appended_spans,
     atomic_copy,
+    doc_id_before,
     file_signature,
+    head_bytes,
     load_head,
     load_rows,
     patch_records,
+    read_head,
     read_record,
+    record_json,
     rows_match,
     save_rows,
     scan_records,
     serialize,
     write_atomically,
 )
-from tui.models import Record, Source
+from tui.models import Author, Record, Source
 from tui.normalize import doi_key, fold
 from tui.rows import ListRows
 
@@ -320,12 +326,21 @@ class RecordStore:
     # -- transactions ----------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[TinyDB]:
-        """Run changes against the newest library, as one locked, atomic write."""
+    def _write_lock(self) -> Iterator[None]:
+        """Hold this process's and every process's lock on the library, for one write.
+
+        Re-entrant within the process, so a write may be made of smaller ones.
+        """
         with self._thread_lock, self._locked():
             if self._seen_on_disk and self.path is not None and not self.path.exists():
                 # Moved or deleted while open: writing now would start an empty library there.
                 raise LibraryError(self._vanished())
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[TinyDB]:
+        """Run changes against the newest library, as one locked, atomic write."""
+        with self._write_lock():
             # No explicit re-read: the storage re-reads whenever the file's inode,
             # size or mtime changed, and every atomic write makes a new inode.
             db = TinyDB(storage=lambda: self._storage)
@@ -615,66 +630,154 @@ class RecordStore:
         when one of them has no DOI (see `tui.identity`). Records within the
         import are matched against each other too.
 
-        `records` is consumed in batches, each merged into the tables and let go
-        before the next is read, so an import of a 200 MB file holds the library
-        and one batch, never every imported record twice over.
+        `records` is consumed in batches and let go batch by batch. When the
+        list cache describes the library file exactly (refdeck wrote both), the
+        import is written as a patch of the file: merged records replaced in
+        place, new ones added at the end, the rest copied byte for byte, so a
+        library of 100,000 records is neither parsed nor held in memory.
+        Otherwise the library goes through TinyDB, which holds all of it.
         """
-        result = UpsertResult()
-        added: set[str] = set()
-        merged: set[str] = set()
-        unchanged: set[str] = set()
-        with self._transaction() as db, _no_cycle_collection():
+        with self._write_lock(), _no_cycle_collection():
+            if self.path is not None:
+                patched = self._upsert_by_patching(records, journals or {})
+                if patched is not None:
+                    return patched
+            return self._upsert_with_tinydb(records, journals or {})
+
+    def _upsert_with_tinydb(
+        self, records: Iterable[Record], journals: Mapping[str, str]
+    ) -> UpsertResult:
+        with self._transaction() as db:
             table = db.table(_RECORDS)
             stored_docs = self._tables().get(_RECORDS, {})
             doc_ids = {doc["id"]: int(doc_id) for doc_id, doc in stored_docs.items()}
             matcher = Matcher(Record.identity_from_doc(doc) for doc in stored_docs.values())
             del stored_docs  # TinyDB replaces the table's dict on every write
-            taken = set(doc_ids)
-            now = self._clock()
-            incoming_records = iter(records)
-            while batch := list(itertools.islice(incoming_records, _UPSERT_BATCH)):
-                pending: dict[str, Record] = {}
-                for incoming in batch:
-                    source = tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
-                    found = matcher.find(incoming)
-                    if found is None:
-                        new_id = record_id(incoming, taken)
-                        taken.add(new_id)
-                        record = incoming.with_changes(
-                            id=new_id, added=incoming.added or now, source=source
-                        )
-                        pending[new_id] = record
-                        matcher.add(record)
-                        added.add(new_id)
-                        result.added.append(new_id)
-                        continue
-                    current = pending.get(found) or self._stored(doc_ids[found])
-                    imported = _without_user_fields(incoming).with_changes(source=source)
-                    combined = merge(current, imported)
-                    if combined == current:
-                        if found not in added and found not in merged and found not in unchanged:
-                            unchanged.add(found)
-                            result.unchanged.append(found)
-                        continue
-                    pending[found] = combined
-                    matcher.add(combined)
-                    if found not in added and found not in merged:
-                        merged.add(found)
-                        result.merged.append(found)
-                        if found in unchanged:
-                            unchanged.discard(found)
-                            result.unchanged.remove(found)
-                if pending and result.backup is None and self.path is not None:
-                    # Under the lock, before the write: exactly the file this import replaces.
-                    # An import that changes nothing takes none, so it cannot rotate good ones out.
-                    result.backup = take_backup(self.path, now)
+            merging = _Merging(
+                matcher, set(doc_ids), self._clock(), lambda i: self._stored(doc_ids[i])
+            )
+            for pending in merging.batches(records):
+                self._take_backup_once(merging)
                 self._write_batch(table, pending, doc_ids)
-            journals = self._new_journals(db, journals or {})
-            if journals:
-                if result.backup is None and self.path is not None:
-                    result.backup = take_backup(self.path, now)
-                self._store_journals(db, journals)
-        return result
+            new_journals = self._new_journals(db.table(_JOURNALS).all(), journals)
+            if new_journals:
+                self._take_backup_once(merging)
+                tables = self._tables()
+                tables[_JOURNALS] = _with_journals(tables.get(_JOURNALS, {}), new_journals)
+                self._storage.write(tables)
+        return merging.result
+
+    def _take_backup_once(self, merging: _Merging) -> None:
+        """Keep the library as it is before this import's first change (once per import).
+
+        Under the lock, before the write: exactly the file this import replaces.
+        An import that changes nothing takes none, so it cannot rotate good ones out.
+        """
+        if merging.result.backup is None and self.path is not None and self.path.exists():
+            merging.result.backup = take_backup(self.path, merging.now)
+
+    def _upsert_by_patching(
+        self, records: Iterable[Record], journals: Mapping[str, str]
+    ) -> UpsertResult | None:
+        """The import as a patch of the library file, or None when the file does not allow it.
+
+        Needs the list cache of this exact file (for every record's id, match
+        keys and offset), at least one stored record, and the layout that
+        `serialize` writes. Decided before `records` is touched, so the caller
+        can still go the TinyDB way. New journal descriptions rewrite the
+        file's head, where the journals table sits.
+        """
+        assert self.path is not None
+        signature = file_signature(self.path)
+        if signature is None:
+            return None
+        rows = self.rows()
+        offsets, lengths = self._offsets, self._lengths
+        if offsets is None or lengths is None or self._rows_key != signature or not len(rows):
+            return None
+        head = read_head(self.path, offsets[0])
+        last_id = doc_id_before(self.path, offsets[-1])
+        if head is None or last_id is None:
+            return None
+        head_tables, head_length = head
+        new_journals = self._new_journals(head_tables.get(_JOURNALS, {}).values(), journals)
+        path = self.path
+        positions = {record_id_: i for i, record_id_ in enumerate(rows.ids)}
+        changed: dict[int, bytes] = {}  # position -> the merged record's JSON
+        added: dict[str, bytes] = {}  # new record id -> its JSON, in the order they came
+
+        def stored(record_id_: str) -> Record:
+            if record_id_ in added:
+                return Record.from_doc(orjson.loads(added[record_id_]))
+            position = positions[record_id_]
+            if position in changed:
+                return Record.from_doc(orjson.loads(changed[position]))
+            return Record.from_doc(read_record(path, offsets[position], lengths[position]))
+
+        matcher = Matcher(_identity_of_row(rows, i) for i in range(len(rows)))
+        merging = _Merging(matcher, set(positions), self._clock(), stored)
+        for pending in merging.batches(records):
+            for record_id_, record in pending.items():
+                body = record_json(record.to_doc())
+                if record_id_ in positions:
+                    changed[positions[record_id_]] = body
+                else:
+                    added[record_id_] = body
+        if not changed and not added and not new_journals:
+            return merging.result
+        self._take_backup_once(merging)
+        new_head = None
+        if new_journals:
+            head_tables[_JOURNALS] = _with_journals(head_tables.get(_JOURNALS, {}), new_journals)
+            new_head = (head_length, head_bytes(head_tables))
+        self._write_patches(rows, changed, list(added.values()), last_id + 1, new_head)
+        return merging.result
+
+    def _write_patches(
+        self,
+        rows: ListRows,
+        changed: Mapping[int, bytes],
+        added: list[bytes],
+        first_id: int,
+        new_head: tuple[int, bytes] | None,
+    ) -> None:
+        """Write changed and added records (and a new head) into the file, then bring the
+        list cache along."""
+        assert self.path is not None and self._offsets is not None and self._lengths is not None
+        offsets, lengths = list(self._offsets), list(self._lengths)
+        end_of_records = offsets[-1] + lengths[-1]
+        patches = [(offsets[i], lengths[i], body) for i, body in changed.items()]
+        shift = 0
+        if new_head is not None:
+            old_length, head = new_head
+            patches.append((0, old_length, head))
+            shift = len(head) - old_length  # every record moves by the head's change
+        if added:
+            patches.append(append_records(end_of_records, first_id, added))
+        try:
+            signature, _ = patch_records(self.path, patches)
+        except OSError as error:
+            raise LibraryError(
+                f"cannot write the library {self.path}: {error.strerror or error}; it is unchanged"
+            ) from error
+        self._storage.invalidate()  # TinyDB's cached tables are the old library
+        rows = rows.copy()  # the old rows may be shown by a browser: never changed in place
+        for position in range(len(offsets)):
+            offsets[position] += shift
+            if position in changed:
+                body = changed[position]
+                shift += len(body) - lengths[position]
+                lengths[position] = len(body)
+                rows.set_doc(position, orjson.loads(body))
+        for (offset, length), body in zip(
+            appended_spans(end_of_records + shift, first_id, added), added, strict=True
+        ):
+            offsets.append(offset)
+            lengths.append(length)
+            rows.append_doc(orjson.loads(body))
+        save_rows(self.path, signature, rows, offsets, lengths)
+        self._set_rows(rows, signature, offsets, lengths)
+        self._seen_on_disk = True
 
     def _stored(self, doc_id: int) -> Record:
         """A record already in the tables (stored before, or added earlier in this import)."""
@@ -721,33 +824,20 @@ class RecordStore:
         return len(tables.get(_RECORDS, {}))
 
     @staticmethod
-    def _new_journals(db: TinyDB, journals: Mapping[str, str]) -> dict[str, str]:
+    def _new_journals(
+        stored_docs: Iterable[Mapping[str, Any]], journals: Mapping[str, str]
+    ) -> dict[str, str]:
         """The journal descriptions that are not stored yet, or stored differently.
 
         A re-import that brings the same descriptions changes nothing, so it
         writes nothing and takes no backup (which would rotate a good one out).
         """
-        stored = {
-            (doc.get("key"), doc.get("name"), doc.get("description"))
-            for doc in db.table(_JOURNALS).all()
-        }
+        stored = {(doc.get("key"), doc.get("name"), doc.get("description")) for doc in stored_docs}
         return {
             name: description
             for name, description in journals.items()
             if (fold(name), name, description) not in stored
         }
-
-    def _store_journals(self, db: TinyDB, journals: Mapping[str, str]) -> None:
-        table = db.table(_JOURNALS)
-        known = {doc.get("key"): doc.doc_id for doc in table.all()}
-        for name, description in journals.items():
-            key = fold(name)
-            doc = {"key": key, "name": name, "description": description}
-            if key in known:
-                table.update(doc, doc_ids=[known[key]])
-            else:
-                table.insert(doc)
-                known[key] = -1
 
     def set_marked(self, ids: Iterable[str], marked: bool) -> None:
         """Mark or unmark records, in one write."""
@@ -803,7 +893,7 @@ class RecordStore:
                     doc["marked"] = True
                 else:
                     doc.pop("marked", None)
-                patches.append((offsets[position], lengths[position], orjson.dumps(doc)))
+                patches.append((offsets[position], lengths[position], record_json(doc)))
                 positions.append(position)
             if not patches:
                 return True
@@ -838,6 +928,106 @@ class RecordStore:
             record = Record.from_doc(docs[0]).with_changes(**changes)
             table.update(_replace_by_id({record.id: record.to_doc()}), doc_ids=[docs[0].doc_id])
         return record
+
+
+class _Merging:
+    """The matching of one import: which incoming records are new, merged or unchanged.
+
+    Shared by both ways an import is written (TinyDB, or a patch of the file);
+    they differ only in where a stored record is read from (`stored`) and how
+    each batch of new and changed records (`batches`) is written.
+    """
+
+    def __init__(
+        self, matcher: Matcher, taken: set[str], now: str, stored: Callable[[str], Record]
+    ) -> None:
+        self.result = UpsertResult()
+        self.now = now
+        self._matcher = matcher
+        self._taken = taken
+        self._stored = stored
+        self._added: set[str] = set()
+        self._merged: set[str] = set()
+        self._unchanged: set[str] = set()
+
+    def batches(self, records: Iterable[Record]) -> Iterator[dict[str, Record]]:
+        """For each batch of incoming records, the records it adds or changes, by id.
+
+        A record changed in a batch is written before the next batch is read,
+        so `stored` finds it there.
+        """
+        incoming_records = iter(records)
+        while batch := list(itertools.islice(incoming_records, _UPSERT_BATCH)):
+            pending: dict[str, Record] = {}
+            for incoming in batch:
+                self._take(incoming, pending)
+            if pending:
+                yield pending
+
+    def _take(self, incoming: Record, pending: dict[str, Record]) -> None:
+        result, now = self.result, self.now
+        source = tuple(s if s.imported else _stamp(s, now) for s in incoming.source)
+        found = self._matcher.find(incoming)
+        if found is None:
+            new_id = record_id(incoming, self._taken)
+            self._taken.add(new_id)
+            record = incoming.with_changes(id=new_id, added=incoming.added or now, source=source)
+            pending[new_id] = record
+            self._matcher.add(record)
+            self._added.add(new_id)
+            result.added.append(new_id)
+            return
+        current = pending.get(found) or self._stored(found)
+        combined = merge(current, _without_user_fields(incoming).with_changes(source=source))
+        if combined == current:
+            if (
+                found not in self._added
+                and found not in self._merged
+                and found not in self._unchanged
+            ):
+                self._unchanged.add(found)
+                result.unchanged.append(found)
+            return
+        pending[found] = combined
+        self._matcher.add(combined)
+        if found not in self._added and found not in self._merged:
+            self._merged.add(found)
+            result.merged.append(found)
+            if found in self._unchanged:
+                self._unchanged.discard(found)
+                result.unchanged.remove(found)
+
+
+def _with_journals(
+    table: Mapping[str, Mapping[str, Any]], journals: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """The journals table (TinyDB's layout: document id -> document) with these
+    descriptions stored: one document per journal, found by its folded name."""
+    updated = {doc_id: dict(doc) for doc_id, doc in table.items()}
+    by_key = {doc.get("key"): doc_id for doc_id, doc in updated.items()}
+    next_id = max((int(doc_id) for doc_id in updated), default=0) + 1
+    for name, description in journals.items():
+        key = fold(name)
+        doc = {"key": key, "name": name, "description": description}
+        if key in by_key:
+            updated[by_key[key]].update(doc)
+        else:
+            updated[str(next_id)] = doc
+            by_key[key] = str(next_id)
+            next_id += 1
+    return updated
+
+
+def _identity_of_row(rows: ListRows, position: int) -> Record:
+    """What `Matcher` needs of a stored record, from the list cache (see `Record.identity_from_doc`)."""
+    first = rows.first_authors[position]
+    return Record(
+        id=rows.ids[position],
+        doi=rows.dois[position] or None,
+        title=rows.titles[position] or None,
+        year=rows.years[position],
+        authors=(Author(literal=first),) if first else (),
+    )
 
 
 @contextlib.contextmanager

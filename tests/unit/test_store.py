@@ -9,15 +9,17 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 import pytest
 
 from tests.conftest import SEED, fixed_clock
 from tui.formats import read_file
+from tui.library_file import file_signature, load_rows, scan_records
 from tui.models import Author, Record, Source
-from tui.store import SCHEMA_VERSION, InvalidLibrary, LibraryError, RecordStore
+from tui.rows import ListRows
+from tui.store import SCHEMA_VERSION, InvalidLibrary, LibraryError, RecordStore, UpsertResult
 
 
 def make(title: str, doi: str | None = None, year: int = 2020, family: str = "Smith") -> Record:
@@ -58,20 +60,29 @@ def test_ids_are_readable_and_unique(library: Path) -> None:
     assert result.added == ["smith2020acute", "smith2020acutea"]
 
 
-def test_an_import_is_one_write(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("patching", [True, False], ids=["patching the file", "through TinyDB"])
+def test_an_import_is_one_write(
+    library: Path, monkeypatch: pytest.MonkeyPatch, patching: bool
+) -> None:
     """Hundreds of records, new and merged, reach the disk in a single atomic write."""
-    store = RecordStore.open(library)
-    store.upsert([make(f"Paper {i}", f"10.5555/{i}") for i in range(50)])
-    writes: list[int] = []
+    import tui.library_file
     import tui.store
 
-    real = tui.store.write_atomically
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/{i}") for i in range(50)])
+    if not patching:
+        monkeypatch.setattr(RecordStore, "_upsert_by_patching", lambda *args: None)
+    writes: list[Path] = []
+    real = tui.library_file.write_atomically
 
-    def counting(path: Path, write: Callable[[BinaryIO], object]) -> tuple[int, int, int]:
-        writes.append(1)
-        return real(path, write)
+    def counting(path: Path, write: Callable[[BinaryIO], object], *args: Any, **kw: Any) -> Any:
+        if path == library:  # not the list cache beside it
+            writes.append(path)
+        return real(path, write, *args, **kw)
 
+    # The TinyDB way writes through the store's name for it, a patch through library_file's.
     monkeypatch.setattr(tui.store, "write_atomically", counting)
+    monkeypatch.setattr(tui.library_file, "write_atomically", counting)
     batch = [make(f"Paper {i}", f"10.5555/{i}").with_changes(volume="3") for i in range(50)]
     batch += [make(f"New {i}", f"10.5555/new{i}") for i in range(300)]
     result = store.upsert(batch, {"Journal": "About it"})
@@ -380,3 +391,72 @@ def test_stored_records_are_matched_by_their_identity_alone() -> None:
             record.first_author,
         )
         assert title_key(identity) == title_key(record)
+
+
+@pytest.mark.parametrize("batch_size", [7, 5_000])
+def test_an_import_patched_into_the_file_is_the_same_as_one_through_tinydb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    """Small imports into a big library patch the file; the library must be exactly what
+    TinyDB would have written, and the list cache must describe the new file exactly."""
+    import tui.store
+    from tests.conftest import sample_store
+
+    monkeypatch.setattr(tui.store, "_UPSERT_BATCH", batch_size)
+    samples = sample_store().all()
+    base = [r.with_changes(id="", added=None) for r in samples[:400]]
+    incoming = [r.with_changes(id="", added=None) for r in samples[380:460]]  # 20 known, 60 new
+    incoming += [base[3].with_changes(citation_count=99_999, volume=None)]  # merges a stored one
+    incoming += [incoming[30].with_changes(keywords=("added later",))]  # merges a new one
+    incoming += [base[5], base[5]]  # unchanged, twice
+    journals = {"Blood": "Hematology.", "Nature": "Science."}
+    # A changed description, a new journal and one as it was: the file's head is rewritten.
+    new_journals = {"Blood": "Hematology, and more.", "Cell": "Biology.", "Nature": "Science."}
+
+    def library(name: str, patching: bool) -> tuple[Path, UpsertResult]:
+        path = tmp_path / name / "library.json"
+        store = RecordStore.open(path, clock=fixed_clock)
+        store.upsert(base, journals)
+        used: list[bool] = []
+        real = RecordStore._upsert_by_patching
+
+        def spy(self: RecordStore, *args: Any) -> UpsertResult | None:
+            outcome = real(self, *args) if patching else None
+            used.append(outcome is not None)
+            return outcome
+
+        monkeypatch.setattr(RecordStore, "_upsert_by_patching", spy)
+        result = store.upsert(iter(incoming), new_journals)
+        monkeypatch.undo()
+        monkeypatch.setattr(tui.store, "_UPSERT_BATCH", batch_size)
+        assert used == [patching]
+        return path, result
+
+    tinydb_path, tinydb_result = library("tinydb", patching=False)
+    patched_path, patched_result = library("patched", patching=True)
+    assert patched_result.added == tinydb_result.added and len(patched_result.added) == 60
+    assert patched_result.merged == tinydb_result.merged and len(patched_result.merged) == 1
+    assert patched_result.unchanged == tinydb_result.unchanged
+    assert patched_result.backup is not None
+    assert orjson.loads(patched_path.read_bytes()) == orjson.loads(tinydb_path.read_bytes())
+
+    # The list cache written with the patch is the one a fresh scan of the file builds,
+    # offsets included (a wrong one would only show as a slow fallback in the browser).
+    cached = load_rows(patched_path, file_signature(patched_path))  # type: ignore[arg-type]
+    assert cached is not None
+    scanned = list(scan_records(patched_path))
+    docs = [doc for doc, _, _ in scanned]
+    assert cached[0].to_columns() == ListRows.from_docs(docs).to_columns()
+    assert cached[1] == [offset for _, offset, _ in scanned]
+    assert cached[2] == [length for _, _, length in scanned]
+    reopened = RecordStore.open(patched_path)
+    for doc in docs[::7] + docs[-70:]:
+        assert reopened.record(doc["id"]) == Record.from_doc(doc)
+    assert reopened.journals() == {
+        "Blood": "Hematology, and more.",
+        "Cell": "Biology.",
+        "Nature": "Science.",
+    }
+    # And the next import patches the patched file as well.
+    again = reopened.upsert([make("One more", "10.5555/one.more")])
+    assert again.added and RecordStore.open(patched_path).count() == len(docs) + 1
