@@ -5,27 +5,28 @@
 The file is made of synthetic records (see `benchmarks.synthetic`), written
 with refdeck's own exporters, into /tmp/refdeck-bench. The import runs as
 `refdeck import` in a child process, whose peak resident memory is read from
-the kernel (`ru_maxrss`). With `--into N` it imports into a copy of an
+the kernel (`ru_maxrss` of that child alone; the parent stays small, since a
+child's peak counts its parent's memory when it was started). With `--into N` it imports into a copy of an
 existing library of N other records, as a user with a library would.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import orjson
 
-from benchmarks.synthetic import build_library, make_records
+from benchmarks.synthetic import make_records
 from tui.export import EXPORTERS, export_text
 from tui.export.csl_json import to_csl
 from tui.models import Record
-from tui.store import RecordStore
 
 BENCH_DIR = Path("/tmp/refdeck-bench")
 _CHUNK = 5_000
@@ -68,6 +69,10 @@ def _text(records: list[Record], format: str) -> str:
     return export_text(records, format)
 
 
+def _run_python(code: str) -> None:
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=200)
@@ -87,19 +92,35 @@ def main() -> None:
         elif leftover.is_dir():
             shutil.rmtree(leftover)  # backups of an earlier run
     if args.into:
-        base = build_library(BENCH_DIR / f"library-{args.into}.json", args.into)
-        shutil.copyfile(base, library)
-        # The list cache, as after the browser has opened the library once.
-        RecordStore.open(library).rows()
+        # Built, and its list cache made (as after the browser has opened it once), in
+        # children: a child's peak memory counts its parent's at the time it started.
+        _run_python(
+            f"from benchmarks.synthetic import build_library; from pathlib import Path; "
+            f"build_library(Path('{BENCH_DIR}/library-{args.into}.json'), {args.into})"
+        )
+        shutil.copyfile(BENCH_DIR / f"library-{args.into}.json", library)
+        _run_python(
+            f"from tui.store import RecordStore; from pathlib import Path; "
+            f"RecordStore.open(Path('{library}')).rows()"
+        )
         print(f"into a library of {args.into:,} records ({library.stat().st_size / 1e6:.0f} MB)")
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "import", "--db", str(library), str(path)],
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tui", "import", "--db", str(library), str(path)],
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+        # This child's own peak (`wait4`), not the largest of all children's so far.
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(
+            child.args, os.waitstatus_to_exitcode(status), out.read(), err.read()
+        )
+    peak_mb = usage.ru_maxrss / 1024
     print(done.stdout.strip())
     if done.returncode not in (0, 1):
         print(done.stderr[-2000:])
