@@ -62,8 +62,12 @@ def atomic_copy(source: Path, target: Path) -> Signature:
     return write_atomically(target, write, durable=True)
 
 
+Body = bytes | Callable[[BinaryIO], int]
+"""A patch's new bytes, or a function that writes them and returns how many it wrote."""
+
+
 def patch_records(
-    path: Path, patches: list[tuple[int, int, bytes]]
+    path: Path, patches: list[tuple[int, int, Body]]
 ) -> tuple[Signature, list[tuple[int, int]]]:
     """Write a copy of the library with some records' JSON replaced, atomically.
 
@@ -72,7 +76,7 @@ def patch_records(
     file copy, not a parse and a serialization of everything. Returns the new
     signature and, per patch, the size change it made at its offset.
     """
-    patches = sorted(patches)
+    patches = sorted(patches, key=lambda patch: (patch[0], patch[1]))
     shifts: list[tuple[int, int]] = []
 
     def write(target: BinaryIO) -> None:
@@ -80,8 +84,12 @@ def patch_records(
             position = 0
             for offset, length, body in patches:
                 _copy(source, target, position, offset - position)
-                target.write(body)
-                shifts.append((offset, len(body) - length))
+                if isinstance(body, bytes):
+                    target.write(body)
+                    written = len(body)
+                else:
+                    written = body(target)
+                shifts.append((offset, written - length))
                 position = offset + length
             source.seek(position)
             while chunk := source.read(1 << 20):
@@ -237,25 +245,81 @@ def doc_id_before(path: Path, offset: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def append_records(after: int, first_id: int, bodies: Sequence[bytes]) -> tuple[int, int, bytes]:
-    """A patch (for `patch_records`) that adds record JSON after the record ending at `after`.
+class PendingRecords:
+    """Records' JSON waiting to be appended to the library, in a nameless temporary file.
+
+    An import of 120,000 records into a big library would otherwise hold all
+    their JSON in memory until the write, and twice while it is joined. A
+    record stored again (merged by a later batch) replaces its first version;
+    records keep the order they first came in.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close()
+        self._where: dict[str, tuple[int, int]] = {}
+        self._end = 0
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def put(self, key: str, body: bytes) -> None:
+        """Keep a record's JSON (its newest version)."""
+        self._file.seek(self._end)
+        self._file.write(body)
+        self._where[key] = (self._end, len(body))
+        self._end += len(body)
+
+    def get(self, key: str) -> bytes:
+        """A record's JSON, as last kept."""
+        start, length = self._where[key]
+        self._file.seek(start)
+        return self._file.read(length)
+
+    def bodies(self) -> Iterator[bytes]:
+        """Every record's JSON, in the order they first came."""
+        for key in self._where:
+            yield self.get(key)
+
+    def lengths(self) -> list[int]:
+        """The length of each record's JSON, in the same order."""
+        return [length for _, length in self._where.values()]
+
+    def close(self) -> None:
+        """Let the temporary file go."""
+        self._file.close()
+
+
+def append_records(after: int, first_id: int, pending: PendingRecords) -> tuple[int, int, Body]:
+    """A patch (for `patch_records`) that adds records after the record ending at `after`.
 
     Ids count up from `first_id`, one record per line, as `serialize` writes
-    them. Returns the patch; each body sits at `after + ` its offset in the
-    patch, which `appended_spans` gives.
+    them; the JSON is copied from `pending` as the file is written, never
+    gathered in memory. `appended_spans` says where each lands.
     """
-    parts = [b',\n"%d":%b' % (first_id + index, body) for index, body in enumerate(bodies)]
-    return after, 0, b"".join(parts)
+
+    def write(target: BinaryIO) -> int:
+        written = 0
+        for index, body in enumerate(pending.bodies()):
+            part = b',\n"%d":' % (first_id + index)
+            target.write(part)
+            target.write(body)
+            written += len(part) + len(body)
+        return written
+
+    return after, 0, write
 
 
-def appended_spans(after: int, first_id: int, bodies: Sequence[bytes]) -> list[tuple[int, int]]:
-    """(offset, length) of each body added by `append_records`, in the patched file
+def appended_spans(after: int, first_id: int, lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """(offset, length) of each record added by `append_records`, in the patched file
     before any shift from earlier patches."""
     spans, position = [], after
-    for index, body in enumerate(bodies):
+    for index, length in enumerate(lengths):
         position += len(b',\n"%d":' % (first_id + index))
-        spans.append((position, len(body)))
-        position += len(body)
+        spans.append((position, length))
+        position += length
     return spans
 
 

@@ -34,6 +34,8 @@ from tui.identity import Matcher, merge, record_id
 from tui.library_file import (
     RECORDS,
     TEMP_PREFIX,
+    Body,
+    PendingRecords,
     Signature,
     append_records,
     appended_spans,
@@ -704,40 +706,42 @@ class RecordStore:
         path = self.path
         positions = {record_id_: i for i, record_id_ in enumerate(rows.ids)}
         changed: dict[int, bytes] = {}  # position -> the merged record's JSON
-        added: dict[str, bytes] = {}  # new record id -> its JSON, in the order they came
+        with contextlib.closing(PendingRecords(path.parent)) as added:
 
-        def stored(record_id_: str) -> Record:
-            if record_id_ in added:
-                return Record.from_doc(orjson.loads(added[record_id_]))
-            position = positions[record_id_]
-            if position in changed:
-                return Record.from_doc(orjson.loads(changed[position]))
-            return Record.from_doc(read_record(path, offsets[position], lengths[position]))
+            def stored(record_id_: str) -> Record:
+                if record_id_ in added:
+                    return Record.from_doc(orjson.loads(added.get(record_id_)))
+                position = positions[record_id_]
+                if position in changed:
+                    return Record.from_doc(orjson.loads(changed[position]))
+                return Record.from_doc(read_record(path, offsets[position], lengths[position]))
 
-        matcher = Matcher(_identity_of_row(rows, i) for i in range(len(rows)))
-        merging = _Merging(matcher, set(positions), self._clock(), stored)
-        for pending in merging.batches(records):
-            for record_id_, record in pending.items():
-                body = record_json(record.to_doc())
-                if record_id_ in positions:
-                    changed[positions[record_id_]] = body
-                else:
-                    added[record_id_] = body
-        if not changed and not added and not new_journals:
-            return merging.result
-        self._take_backup_once(merging)
-        new_head = None
-        if new_journals:
-            head_tables[_JOURNALS] = _with_journals(head_tables.get(_JOURNALS, {}), new_journals)
-            new_head = (head_length, head_bytes(head_tables))
-        self._write_patches(rows, changed, list(added.values()), last_id + 1, new_head)
+            matcher = Matcher(_identity_of_row(rows, i) for i in range(len(rows)))
+            merging = _Merging(matcher, set(positions), self._clock(), stored)
+            for pending in merging.batches(records):
+                for record_id_, record in pending.items():
+                    body = record_json(record.to_doc())
+                    if record_id_ in positions:
+                        changed[positions[record_id_]] = body
+                    else:
+                        added.put(record_id_, body)
+            if not changed and not len(added) and not new_journals:
+                return merging.result
+            self._take_backup_once(merging)
+            new_head = None
+            if new_journals:
+                head_tables[_JOURNALS] = _with_journals(
+                    head_tables.get(_JOURNALS, {}), new_journals
+                )
+                new_head = (head_length, head_bytes(head_tables))
+            self._write_patches(rows, changed, added, last_id + 1, new_head)
         return merging.result
 
     def _write_patches(
         self,
         rows: ListRows,
         changed: Mapping[int, bytes],
-        added: list[bytes],
+        added: PendingRecords,
         first_id: int,
         new_head: tuple[int, bytes] | None,
     ) -> None:
@@ -746,13 +750,15 @@ class RecordStore:
         assert self.path is not None and self._offsets is not None and self._lengths is not None
         offsets, lengths = list(self._offsets), list(self._lengths)
         end_of_records = offsets[-1] + lengths[-1]
-        patches = [(offsets[i], lengths[i], body) for i, body in changed.items()]
+        patches: list[tuple[int, int, Body]] = [
+            (offsets[i], lengths[i], body) for i, body in changed.items()
+        ]
         shift = 0
         if new_head is not None:
             old_length, head = new_head
             patches.append((0, old_length, head))
             shift = len(head) - old_length  # every record moves by the head's change
-        if added:
+        if len(added):
             patches.append(append_records(end_of_records, first_id, added))
         try:
             signature, _ = patch_records(self.path, patches)
@@ -770,7 +776,9 @@ class RecordStore:
                 lengths[position] = len(body)
                 rows.set_doc(position, orjson.loads(body))
         for (offset, length), body in zip(
-            appended_spans(end_of_records + shift, first_id, added), added, strict=True
+            appended_spans(end_of_records + shift, first_id, added.lengths()),
+            added.bodies(),
+            strict=True,
         ):
             offsets.append(offset)
             lengths.append(length)
