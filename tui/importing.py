@@ -9,7 +9,6 @@ slice of the input, not the input's size several times over.
 
 from __future__ import annotations
 
-import gc
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -133,16 +132,6 @@ def import_paths(
 ) -> ImportReport:
     """Read every file under `paths` and add its records to `store` in one write."""
     progress = progress or SilentProgress()
-    # What exists now (the library, when it was read on opening) lives through the
-    # import: keep the cycle collector from walking it again and again while files parse.
-    gc.freeze()
-    try:
-        return _import(store, paths, progress)
-    finally:
-        gc.unfreeze()
-
-
-def _import(store: RecordStore, paths: Sequence[str], progress: ImportProgress) -> ImportReport:
     report = ImportReport()
     files = list(iter_files(paths, report.walk_issues))
     sizes = []

@@ -25,7 +25,8 @@ import orjson
 SLICE_BYTES = 8 << 20
 """About how much of a file is parsed at a time."""
 
-_BLOCK = 1 << 20
+_CHECK_BLOCK = 8 << 20
+"""How much of a file the UTF-8 check reads at a time."""
 _OVERLAP = 16
 """A boundary pattern is shorter than this: searching on, start this far back."""
 
@@ -65,7 +66,7 @@ def is_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as handle:
-            while block := handle.read(_BLOCK * 8):
+            while block := handle.read(_CHECK_BLOCK):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
