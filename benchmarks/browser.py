@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui.atomic import file_signature
+
 from benchmarks.synthetic import build_library
 from tests.terminal.tmux import TmuxTerminal
-from tui.library_file import file_signature
 
 QUERIES = [
     "leukemia relapse",
@@ -95,9 +96,10 @@ def _peak_rss_after_indexing(terminal: TmuxTerminal) -> float | None:
 
 async def _pilot_latencies(library: Path) -> dict[str, Any]:
     """Keystroke latency through Pilot, after the word index is built; mark durability."""
+    from tui.library import RecordStore
+
     from tui.app import BibApp
     from tui.screens import RecordListScreen
-    from tui.store import RecordStore
 
     app = BibApp(RecordStore.open(library))
     async with app.run_test(size=(120, 40)) as pilot:

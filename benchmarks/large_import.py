@@ -100,8 +100,8 @@ def main() -> None:
         )
         shutil.copyfile(BENCH_DIR / f"library-{args.into}.json", library)
         _run_python(
-            f"from tui.store import RecordStore; from pathlib import Path; "
-            f"RecordStore.open(Path('{library}')).rows()"
+            f"from tui.library import RecordStore; from pathlib import Path; "
+            f"RecordStore.open(Path('{library}')).count()"
         )
         print(f"into a library of {args.into:,} records ({library.stat().st_size / 1e6:.0f} MB)")
     started = time.perf_counter()

@@ -13,8 +13,8 @@ import itertools
 import random
 from pathlib import Path
 
+from tui.library import RecordStore
 from tui.models import Author, Record, Source
-from tui.store import RecordStore
 
 _COMMON = [
     "the", "of", "and", "in", "with", "a", "to", "for", "patients", "study", "analysis",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tui.store import RecordStore
+from tui.library import RecordStore
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "000_b11f5d7b0448d0c6.txt"
@@ -39,15 +41,38 @@ def fixed_clock() -> str:
     return "2026-01-02T03:04:05Z"
 
 
-def sample_store() -> RecordStore:
-    """Every sample record, in memory, with fixed timestamps and repository-relative paths."""
-    from tui.formats import iter_files, read_file
+_SAMPLE_LIBRARY: list[Path] = []
+"""The sample library, built once per test run (see `sample_store`)."""
 
-    store = RecordStore.in_memory(clock=fixed_clock)
-    records, journals = [], {}
-    for path in iter_files([SAMPLES], []):
-        result = read_file(path, display=str(path.relative_to(ROOT)))
-        records.extend(result.records)
-        journals.update(result.journals)
-    store.upsert(records, journals)
-    return store
+
+def sample_store() -> RecordStore:
+    """Every sample record, with fixed timestamps and repository-relative paths.
+
+    Built once, then copied for each caller (a library folder copied as a user
+    would, so every test also opens a copied library without rebuilding its index).
+    """
+    if not _SAMPLE_LIBRARY:
+        from tui.formats import iter_files, read_file
+
+        store = RecordStore.in_memory(clock=fixed_clock)
+        records, journals = [], {}
+        for path in iter_files([SAMPLES], []):
+            result = read_file(path, display=str(path.relative_to(ROOT)))
+            records.extend(result.records)
+            journals.update(result.journals)
+        store.upsert(records, journals)
+        _SAMPLE_LIBRARY.append(store.path)
+        _KEEP.append(store)
+    return copied_store(_SAMPLE_LIBRARY[0])
+
+
+_KEEP: list[RecordStore] = []
+
+
+def copied_store(library: Path) -> RecordStore:
+    """A temporary copy of a library and its index (as `cp -r` would make)."""
+    folder = tempfile.TemporaryDirectory(prefix="refdeck-test-")
+    target = Path(folder.name) / library.name
+    for source in (library, library.with_name(library.name + ".index")):
+        shutil.copyfile(source, Path(folder.name) / source.name)
+    return RecordStore(target, clock=fixed_clock, temporary=folder)

@@ -16,12 +16,13 @@ from tui.export import ExportError, copy_text_of, export_text
 from tui.export.citations import style_label
 from tui.export.files import write_export
 from tui.export.keys import citation_keys
+from tui.library import RecordStore, Snapshot
 from tui.models import Record
 from tui.normalize import strip_controls
+from tui.rows import Results
 from tui.screens.export import ExportRequest, ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordListScreen
-from tui.store import RecordStore
 
 SLOW_EXPORT = 500
 """From this many records an export says it has started (citations take ~20 ms each)."""
@@ -48,6 +49,8 @@ class BibApp(App[int]):
         self._problems = list(config_problems)
         self._initial_query = initial_query
         self._import_problems = list(import_problems)
+        self.view: Snapshot | None = None
+        """The view of the library the screens show (taken again after every change)."""
 
     def on_mount(self) -> None:
         self._apply_config()
@@ -85,24 +88,34 @@ class BibApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
 
-    def copy_dois(self, dois: Sequence[str], missing: int, as_url: bool) -> None:
-        """Copy DOIs (one a line), or say clearly why nothing was copied.
+    def copy_dois(self, record_ids: Sequence[str], as_url: bool) -> None:
+        """Copy the DOIs of these records (one a line), or say clearly why nothing was copied.
 
-        `missing` counts the records asked for that have no DOI.
+        Several ids are the marked records; one is the record under the cursor.
         """
+        if not record_ids:
+            self.notify("No record to copy.", severity="warning", markup=False)
+            return
+        self._copy_dois(list(record_ids), as_url)
+
+    @work(thread=True, group="copy", exit_on_error=False, description="Copy DOIs")
+    def _copy_dois(self, record_ids: list[str], as_url: bool) -> None:
+        view = self.view
+        if view is None:
+            return
+        seqs = view.seqs_of_ids(record_ids)
+        dois = [row.doi for row in view.rows([seqs[i] for i in record_ids if i in seqs]) if row.doi]
+        missing = len(record_ids) - len(dois)
         if not dois:
-            what = "This record has" if missing <= 1 else "None of the marked records has"
-            self.notify(f"{what} no DOI; nothing was copied.", severity="warning", markup=False)
+            what = "This record has" if len(record_ids) <= 1 else "None of the marked records has"
+            self.call_from_thread(
+                self.notify, f"{what} no DOI; nothing was copied.", severity="warning", markup=False
+            )
             return
         text = "\n".join(f"https://doi.org/{doi}" if as_url else doi for doi in dois)
         label = text if len(dois) == 1 else f"{len(dois)} DOIs"
         if missing:
             label += f" ({missing} marked without a DOI left out)"
-        self._copy(text, label)
-
-    @work(thread=True, group="copy", description="Copy to a clipboard")
-    def _copy(self, text: str, label: str) -> None:
-        # A clipboard helper may take up to its timeout: never on the UI thread.
         self._copy_now(text, label)
 
     def _copy_now(self, text: str, label: str) -> None:
@@ -157,18 +170,15 @@ class BibApp(App[int]):
             label = f"the {what} of {len(records):,} marked records"
         self._copy_now(text, label)
 
-    def open_export(
-        self, record_id: str | None, marked: Sequence[str], results: Sequence[str]
-    ) -> None:
+    def open_export(self, record_id: str | None, marked: Sequence[str], results: Results) -> None:
         """Open the export dialog on these records; the export runs once it closes."""
-        if record_id is None and not marked and not results:
+        if record_id is None and not marked and not len(results):
             self.notify("No records to export.", severity="warning", markup=False)
             return
-        scopes = {"record": [record_id] if record_id else [], "marked": marked, "results": results}
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
-                self.export_records(request, list(scopes[request.scope]))
+                self.export_records(request, record_id, list(marked), results)
 
         dialog = ExportScreen(
             marked=len(marked),
@@ -179,14 +189,25 @@ class BibApp(App[int]):
         self.push_screen(dialog, chosen)
 
     @work(thread=True, group="export", exit_on_error=False, description="Export to a file")
-    def export_records(self, request: ExportRequest, ids: list[str]) -> None:
+    def export_records(
+        self, request: ExportRequest, record_id: str | None, marked: list[str], results: Results
+    ) -> None:
         """Read the records, format them and write the file (all of it disk or CPU work)."""
-        if len(ids) >= SLOW_EXPORT:
+        view = self.view
+        count = {"record": 1, "marked": len(marked), "results": len(results)}[request.scope]
+        if count >= SLOW_EXPORT:
             self.call_from_thread(
-                self.notify, f"Exporting {len(ids):,} records…", markup=False, timeout=3
+                self.notify, f"Exporting {count:,} records…", markup=False, timeout=3
             )
         try:
-            records = self.read_records(ids)
+            if view is None:
+                raise ExportError("the library could not be read; nothing was written")
+            if request.scope == "results":
+                records = list(view.records(results.seqs))
+            else:
+                records = self.read_records(
+                    marked if request.scope == "marked" else [record_id or ""]
+                )
             if not records:
                 raise ExportError("these records are no longer in the library; nothing was written")
             text = export_text(records, request.format, request.style)
@@ -215,7 +236,11 @@ class BibApp(App[int]):
 
     def read_records(self, ids: Sequence[str]) -> list[Record]:
         """The records with these ids, in this order (disk work: call it from a worker)."""
-        return self.store.records(ids)
+        view = self.view
+        if view is None:
+            return []
+        seqs = view.seqs_of_ids(ids)
+        return list(view.records([seqs[i] for i in ids if i in seqs]))
 
     def action_help(self) -> None:
         """Show every key and the query syntax."""

@@ -7,28 +7,36 @@ Exit codes: 0 success; 1 some input failed or nothing matched; 2 usage error;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
 import sys
 import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 import orjson
 
 from tui import __version__
-from tui.display import first_author_label, volume_issue_pages
+from tui.display import volume_issue_pages
 from tui.export import EXPORTERS, ExportError, export_text
 from tui.export.citations import STYLES
 from tui.importing import ImportReport, import_paths
+from tui.library import (
+    LibraryError,
+    NoLibrary,
+    RecordStore,
+    Snapshot,
+    default_library_path,
+    find_backup,
+    list_backups,
+)
 from tui.models import Record
 from tui.normalize import strip_controls
-from tui.query import SORT_KEYS, SearchIndex, parse_query, sort_positions
-from tui.rows import ListRows
-from tui.store import LibraryError, RecordStore, default_library_path
+from tui.query import SORT_KEYS, Query, parse_query
+from tui.rows import Row
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LIBRARY = 0, 1, 2, 3
 COMMANDS = ("browse", "import", "search", "show", "stats", "doi", "export", "restore")
@@ -130,6 +138,41 @@ def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None
 
 
 # ---------------------------------------------------------------------------
+# Reading the library
+
+
+class IndexProgress:
+    """Says on stderr, on a terminal, that the index is being (re)built, and how far."""
+
+    def __init__(self, store: RecordStore, progress: Progress) -> None:
+        self._store, self._progress, self._shown = store, progress, -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent != self._shown:
+            self._shown = percent
+            self._progress.note(f"Indexing the library {self._store.path} (once): {percent}%")
+
+
+@contextlib.contextmanager
+def library_view(store: RecordStore) -> Iterator[Snapshot]:
+    """A view of an existing library, for a reading command (which creates nothing)."""
+    if not store.exists():
+        raise NoLibrary(
+            f"there is no library at {store.path} yet; add records with: refdeck import FILES"
+        )
+    progress = Progress()
+    try:
+        snapshot = store.snapshot(progress=IndexProgress(store, progress))
+    finally:
+        progress.close()
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
+# ---------------------------------------------------------------------------
 # Printing records
 
 
@@ -145,36 +188,44 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def print_table(records: Sequence[Record], out: TextIO) -> None:
-    """Records as an aligned table that fits the terminal."""
+def print_table(rows: Sequence[Row], out: TextIO) -> None:
+    """Rows as an aligned table that fits the terminal."""
     width = _terminal_width(out)
-    id_width = min(max((len(r.id) for r in records), default=2), 24)
+    id_width = min(max((len(r.id) for r in rows), default=2), 24)
     author_width = 22
     journal_width = 24 if width >= 110 else 0
     title_width = (
         width - id_width - 4 - author_width - (journal_width + 2 if journal_width else 0) - 6
     )
-    rows = ListRows.from_records(records)
-    for i, record in enumerate(records):
+    for row in rows:
         cells = [
-            record.id.ljust(id_width),
-            str(record.year or "").rjust(4),
-            _cut(first_author_label(rows, i), author_width).ljust(author_width),
-            _cut(record.title or "(no title)", title_width).ljust(title_width)
+            row.id.ljust(id_width),
+            str(row.year or "").rjust(4),
+            _cut(row.first_author_label, author_width).ljust(author_width),
+            _cut(row.title or "(no title)", title_width).ljust(title_width)
             if journal_width
-            else _cut(record.title or "(no title)", title_width),
+            else _cut(row.title or "(no title)", title_width),
         ]
         if journal_width:
-            cells.append(_cut(record.journal or "", journal_width))
+            cells.append(_cut(row.journal, journal_width))
         out.write(strip_controls("  ".join(cells).rstrip()) + "\n")
+
+
+def print_rows(snapshot: Snapshot, seqs: Sequence[int], out: TextIO) -> None:
+    """The table of these records, read from the index a page at a time."""
+    for start in range(0, len(seqs), _PAGE):
+        print_table(snapshot.rows(seqs[start : start + _PAGE]), out)
+
+
+_PAGE = 1000
 
 
 def _json_bytes(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
-    """A record laid out for reading."""
+def print_record(record: Record, description: str | None, out: TextIO) -> None:
+    """A record laid out for reading (with its journal's description, when there is one)."""
     lines = [record.title or "(no title)", ""]
 
     def row(label: str, value: object) -> None:
@@ -212,7 +263,6 @@ def print_record(record: Record, store: RecordStore, out: TextIO) -> None:
         row("Imported", f"{source.file} ({source.format}) {source.imported or ''}".rstrip())
     if record.abstract:
         lines += ["", "Abstract", "", record.abstract]
-    description = store.journal_description(record.journal)
     if description:
         lines += ["", f"About {record.journal}", "", description]
     out.write(strip_controls("\n".join(lines)) + "\n")
@@ -230,54 +280,58 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _search(store: RecordStore, text: str, sort: str, reverse: bool) -> list[Record] | None:
+def _query(text: str) -> Query | None:
+    """The parsed query, or None (after saying why) when part of it cannot be read."""
     query = parse_query(text)
-    if query.errors:
-        for error in query.errors:
-            sys.stderr.write(f"refdeck: bad query: {error}\n")
-        return None
-    records = store.all()
-    index = SearchIndex.from_records(records)
-    positions = sort_positions(index, index.search(query), sort, query, reverse)
-    return [records[i] for i in positions]
+    for error in query.errors:
+        sys.stderr.write(f"refdeck: bad query: {error}\n")
+    return None if query.errors else query
+
+
+DOI_RANK_LIMIT = 10_000
+"""`refdeck doi` ranks up to this many matches to find the best one (the browser: fewer)."""
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     """`refdeck search [--format F] [QUERY...]`"""
-    store = open_library(args.db)
-    records = _search(store, " ".join(args.query), args.sort, args.reverse)
-    if records is None:
+    query = _query(" ".join(args.query))
+    if query is None:
         return EXIT_USAGE
-    if args.limit is not None:
-        records = records[: args.limit]
-    out = sys.stdout
-    if args.format == "json":
-        out.write(_json_bytes([r.to_json() for r in records]) + "\n")
-    elif args.format == "jsonl":
-        for record in records:
-            out.write(orjson.dumps(record.to_json()).decode() + "\n")
-    elif args.format == "doi":
-        for record in records:
-            if record.doi:
-                out.write(strip_controls(record.doi) + "\n")
-    else:
-        print_table(records, out)
-        if out.isatty():
-            sys.stderr.write(f"{len(records)} of {store.count()} records\n")
-    return EXIT_OK if records else EXIT_FAILED
+    with library_view(open_library(args.db)) as snapshot:
+        seqs = snapshot.search(query, args.sort, args.reverse)
+        if args.limit is not None:
+            seqs = seqs[: args.limit]
+        out = sys.stdout
+        if args.format in ("json", "jsonl"):
+            records = (record.to_json() for record in snapshot.records(seqs))
+            if args.format == "jsonl":
+                for record in records:
+                    out.write(orjson.dumps(record).decode() + "\n")
+            else:
+                out.write(_json_bytes(list(records)) + "\n")
+        elif args.format == "doi":
+            for start in range(0, len(seqs), _PAGE):
+                for row in snapshot.rows(seqs[start : start + _PAGE]):
+                    if row.doi:
+                        out.write(strip_controls(row.doi) + "\n")
+        else:
+            print_rows(snapshot, seqs, out)
+            if out.isatty():
+                sys.stderr.write(f"{len(seqs)} of {snapshot.count} records\n")
+    return EXIT_OK if seqs else EXIT_FAILED
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     """`refdeck show ID_OR_DOI [--format text|json]`"""
-    store = open_library(args.db)
-    record = store.get(args.id)
-    if record is None:
-        sys.stderr.write(f"refdeck: no record with id or DOI {args.id!r}\n")
-        return EXIT_FAILED
-    if args.format == "json":
-        sys.stdout.write(_json_bytes(record.to_json()) + "\n")
-    else:
-        print_record(record, store, sys.stdout)
+    with library_view(open_library(args.db)) as snapshot:
+        record = snapshot.find(args.id)
+        if record is None:
+            sys.stderr.write(f"refdeck: no record with id or DOI {args.id!r}\n")
+            return EXIT_FAILED
+        if args.format == "json":
+            sys.stdout.write(_json_bytes(record.to_json()) + "\n")
+        else:
+            print_record(record, snapshot.journal_description(record.journal), sys.stdout)
     return EXIT_OK
 
 
@@ -286,17 +340,19 @@ def cmd_doi(args: argparse.Namespace) -> int:
     if not args.query:
         sys.stderr.write("refdeck doi: a query is required, e.g. refdeck doi adomako leukemia\n")
         return EXIT_USAGE
-    store = open_library(args.db)
-    records = _search(store, " ".join(args.query), "relevance", False)
-    if records is None:
+    query = _query(" ".join(args.query))
+    if query is None:
         return EXIT_USAGE
-    best = next((r for r in records if r.doi), None)
-    if best is None:
-        what = "no record matches" if not records else "no matching record has a DOI"
-        sys.stderr.write(f"refdeck: {what}\n")
-        return EXIT_FAILED
-    sys.stdout.write(strip_controls(best.doi or "") + "\n")
-    return EXIT_OK
+    with library_view(open_library(args.db)) as snapshot:
+        seqs = snapshot.search(query, rank_limit=DOI_RANK_LIMIT)
+        for start in range(0, len(seqs), 50):
+            best = next((r for r in snapshot.rows(seqs[start : start + 50]) if r.doi), None)
+            if best is not None:
+                sys.stdout.write(strip_controls(best.doi) + "\n")
+                return EXIT_OK
+    what = "no record matches" if not seqs else "no matching record has a DOI"
+    sys.stderr.write(f"refdeck: {what}\n")
+    return EXIT_FAILED
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -318,10 +374,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         if exists(target) and not args.force and not _confirm(f"{target} exists. Overwrite it?"):
             sys.stderr.write(f"refdeck: {target} exists; nothing written (--force overwrites)\n")
             return EXIT_FAILED
-    store = open_library(args.db)
-    records = _search(store, " ".join(args.query), args.sort, args.reverse)
-    if records is None:
+    query = _query(" ".join(args.query))
+    if query is None:
         return EXIT_USAGE
+    with library_view(open_library(args.db)) as snapshot:
+        records = list(snapshot.records(snapshot.search(query, args.sort, args.reverse)))
     if not records:
         sys.stderr.write("refdeck: no record matches; nothing exported\n")
         return EXIT_FAILED
@@ -341,15 +398,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """`refdeck restore [BACKUP]`: list the backups, or put one back."""
-    from tui.backups import find_backup, list_backups
-
-    path = library_path(args.db)[0].expanduser().absolute()
+    store = open_library(args.db)
+    path = store.paths.real
     backups = list_backups(path)
     if not args.backup:
         if not backups:
-            sys.stdout.write(f"No backups of {path} yet (one is kept before each import).\n")
+            sys.stdout.write(f"No backups of {store.path} yet (one is kept before each import).\n")
             return EXIT_OK
-        sys.stdout.write(f"Backups of {path}, newest first:\n")
+        sys.stdout.write(f"Backups of {store.path}, newest first:\n")
         for number, backup in enumerate(backups, start=1):
             records = backup.count_records()
             noun = "record " if records == 1 else "records"
@@ -359,19 +415,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
     chosen = find_backup(path, args.backup)
     if chosen is None:
         sys.stderr.write(
-            f"refdeck: no backup {args.backup!r} of {path}; 'refdeck restore' lists them\n"
+            f"refdeck: no backup {args.backup!r} of {store.path}; 'refdeck restore' lists them\n"
         )
         return EXIT_FAILED
-    question = f"Replace {path} with the backup of {chosen.taken}?"
+    question = f"Replace {store.path} with the backup of {chosen.taken}?"
     if not args.yes and not _confirm(question):
         sys.stderr.write("refdeck: nothing restored (--yes restores without asking)\n")
         return EXIT_FAILED
-    count = open_library(args.db).restore(chosen.path)
+    count, written = store.restore(chosen.path)
     noun = "record" if count == 1 else "records"
-    sys.stdout.write(
-        f"Restored {count:,} {noun} from the backup of {chosen.taken}. "
-        "The library you replaced is now the newest backup.\n"
-    )
+    sys.stdout.write(f"Restored {count:,} {noun} from the backup of {chosen.taken}.\n")
+    if written.backup is not None:
+        sys.stdout.write(
+            f"The library you replaced is kept: refdeck restore {written.backup.name}\n"
+        )
     return EXIT_OK
 
 
@@ -384,28 +441,10 @@ def _confirm(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def library_stats(store: RecordStore) -> dict[str, object]:
-    """Counts by year, journal, format and type."""
-    records = store.all()
-    years = Counter(r.year for r in records if r.year)
-    journals = Counter(r.journal for r in records if r.journal)
-    formats = Counter(s.format for r in records for s in r.source)
-    types = Counter(r.type or "unknown" for r in records)
-    return {
-        "records": len(records),
-        "with_doi": sum(1 for r in records if r.doi),
-        "with_abstract": sum(1 for r in records if r.abstract),
-        "journals_described": len(store.journals()),
-        "by_year": dict(sorted(years.items())),
-        "by_journal": dict(journals.most_common()),
-        "by_format": dict(formats.most_common()),
-        "by_type": dict(types.most_common()),
-    }
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
     """`refdeck stats [--format text|json]`"""
-    stats = library_stats(open_library(args.db))
+    with library_view(open_library(args.db)) as snapshot:
+        stats = snapshot.stats()
     out = sys.stdout
     if args.format == "json":
         out.write(_json_bytes(stats) + "\n")
@@ -435,8 +474,8 @@ def cmd_browse(args: argparse.Namespace) -> int:
     """`refdeck [PATH...]`: open the browser.
 
     With PATHs and no named library, the files are browsed in a temporary
-    in-memory library, so trying refdeck on a file never changes the user's
-    library; with `--db` or `REFDECK_DB`, they are imported into it first.
+    library that is removed on exit, so trying refdeck on a file never changes
+    the user's library; with `--db` or `REFDECK_DB`, they are imported into it first.
     """
     path, named = library_path(args.db)
     store = RecordStore.in_memory() if args.paths and not named else RecordStore.open(path)
@@ -448,7 +487,9 @@ def cmd_browse(args: argparse.Namespace) -> int:
         # Not a terminal (a pipe, a script): print the library instead of drawing it.
         for problem in problems:
             sys.stderr.write(problem + "\n")
-        print_table(store.all(), sys.stdout)
+        if store.exists():
+            with library_view(store) as snapshot:
+                print_rows(snapshot, snapshot.search(""), sys.stdout)
         return EXIT_OK
     from tui.app import BibApp  # deferred: Textual is only needed for the browser
     from tui.config import load_config

@@ -9,7 +9,8 @@ what is there, least of all what the user added.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
+from typing import Protocol
 
 from tui.models import USER_FIELDS, Record, Source
 from tui.normalize import doi_key, fold
@@ -49,18 +50,22 @@ _STOP_WORDS = frozenset(
 
 def title_key(record: Record) -> str | None:
     """The DOI-less identity of a record: normalized title, year and first author."""
-    if not record.title:
+    return title_key_of(record.title, record.year, record.first_author)
+
+
+def title_key_of(title: str | None, year: int | None, first_author: str) -> str | None:
+    """`title_key` from its parts (the library's index keeps it for every record)."""
+    if not title:
         return None
-    title = _NON_ALNUM.sub(" ", fold(record.title)).strip()
-    author = _NON_ALNUM.sub("", fold(record.first_author))
-    return f"{title}|{record.year or ''}|{author}"
+    words = _NON_ALNUM.sub(" ", fold(title)).strip()
+    author = _NON_ALNUM.sub("", fold(first_author))
+    return f"{words}|{year or ''}|{author}"
 
 
-def record_id(record: Record, taken: set[str] | frozenset[str]) -> str:
-    """A readable, unique id in citation-key style: `adomako2025acute`.
+def id_base(record: Record) -> str:
+    """The readable part of a record's id, in citation-key style: `adomako2025acute`.
 
-    Family name, year and first significant title word, ASCII-folded; a letter
-    suffix (`adomako2025acutea`) keeps it unique among `taken`.
+    Family name, year and first significant title word, ASCII-folded.
     """
     author = _NON_ALNUM.sub("", fold(record.first_author.split(" ")[-1] if record.authors else ""))
     words = [w for w in _NON_ALNUM.sub(" ", fold(record.title or "")).split() if w]
@@ -70,11 +75,39 @@ def record_id(record: Record, taken: set[str] | frozenset[str]) -> str:
         base = "record"
     if not base[0].isalpha():
         base = f"r{base}"
-    candidate, n = base, 0
-    while candidate in taken:
-        n += 1
+    return base
+
+
+def record_id(record: Record, taken: Container[str]) -> str:
+    """A readable id unique among `taken`: `id_base`, then a letter suffix
+    (`adomako2025acutea`) when the base is taken."""
+    return IdMaker(taken).make(record)
+
+
+class IdMaker:
+    """Gives records unique ids, remembering for each base the next suffix to try.
+
+    Records with the same first author, year and title word are common (a
+    consortium's yearly reports, a series): trying every suffix from "a" again
+    for each one would make an import of n of them take n² steps.
+    """
+
+    def __init__(self, taken: Container[str]) -> None:
+        self._taken = taken
+        self._made: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def make(self, record: Record) -> str:
+        """A new id for `record`, unique among the taken ones and those made before."""
+        base = id_base(record)
+        n = self._next.get(base, 0)
         candidate = base + _suffix(n)
-    return candidate
+        while candidate in self._made or candidate in self._taken:
+            n += 1
+            candidate = base + _suffix(n)
+        self._next[base] = n + 1
+        self._made.add(candidate)
+        return candidate
 
 
 def _suffix(n: int) -> str:
@@ -86,10 +119,26 @@ def _suffix(n: int) -> str:
     return letters
 
 
-class Matcher:
-    """Finds the record an incoming one duplicates, among a changing set of records."""
+class StoredKeys(Protocol):
+    """Where a `Matcher` looks up the records already stored (the library's index)."""
 
-    def __init__(self, records: Iterable[Record] = ()) -> None:
+    def id_of_doi(self, key: str) -> str | None:
+        """The id of the first stored record with this DOI (`doi_key` form)."""
+
+    def by_title_key(self, key: str) -> list[tuple[str, bool]]:
+        """(id, has a DOI) of the stored records with this `title_key`, in library order."""
+
+
+class Matcher:
+    """Finds the record an incoming one duplicates, among a changing set of records.
+
+    With `stored`, records already in the library are looked up there (not
+    held in memory); records added or changed since are held here, and what
+    is held here about a record overrides what `stored` says of it.
+    """
+
+    def __init__(self, records: Iterable[Record] = (), stored: StoredKeys | None = None) -> None:
+        self._stored = stored
         self._by_doi: dict[str, str] = {}
         self._by_title: dict[str, list[str]] = {}
         self._has_doi: dict[str, bool] = {}
@@ -109,17 +158,22 @@ class Matcher:
 
     def find(self, record: Record) -> str | None:
         """The id of the stored record that `record` duplicates, if any."""
+        stored = self._stored
         if record.doi:
-            found = self._by_doi.get(doi_key(record.doi))
+            key = doi_key(record.doi)
+            found = (stored.id_of_doi(key) if stored else None) or self._by_doi.get(key)
             if found:
                 return found
         key = title_key(record)
         if not key:
             return None
-        for candidate in self._by_title.get(key, ()):
+        candidates = list(stored.by_title_key(key)) if stored else []
+        seen = {candidate for candidate, _ in candidates}
+        candidates += [(c, False) for c in self._by_title.get(key, ()) if c not in seen]
+        for candidate, has_doi in candidates:
             # Two different DOIs are two different works (a preprint and its paper),
             # even with the same title; without a DOI on one side, the title decides.
-            if not (record.doi and self._has_doi.get(candidate)):
+            if not (record.doi and self._has_doi.get(candidate, has_doi)):
                 return candidate
         return None
 

@@ -19,8 +19,8 @@ from typing import IO, Protocol
 import orjson
 
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
+from tui.library import RecordStore, UpsertResult
 from tui.models import Record
-from tui.store import RecordStore, UpsertResult
 
 BIG_FILE_BYTES = 20_000_000
 """Files above this size get a "Reading ..." line until their first records are parsed."""

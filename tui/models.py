@@ -230,3 +230,65 @@ _FIELD_NAMES = tuple(f.name for f in fields(Record))
 
 USER_FIELDS = ("tags", "note", "marked", "added")
 """Fields only the user (or the store) sets; an import never overwrites them."""
+
+
+def _doc_checks() -> dict[str, Any]:
+    """For each record field, a test that a stored value has the field's JSON shape.
+
+    Derived from the annotations of `Record`, so a new field is checked as soon
+    as it is declared.
+    """
+    import typing
+
+    hints = typing.get_type_hints(Record)
+
+    def strings(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def names(value: Any) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, dict) and all(isinstance(part, str) for part in v.values()) for v in value
+        )
+
+    def sources(value: Any) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, dict)
+            and isinstance(v.get("format"), str)
+            and isinstance(v.get("file"), str)
+            for v in value
+        )
+
+    by_type: dict[Any, Any] = {
+        str: lambda v: isinstance(v, str),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        bool: lambda v: isinstance(v, bool),
+        tuple[str, ...]: strings,
+        tuple[Author, ...]: names,
+        tuple[Source, ...]: sources,
+        JsonDict: lambda v: isinstance(v, dict),
+    }
+    checks = {}
+    for name, hint in hints.items():
+        args = typing.get_args(hint)
+        # `X | None` is checked as X (None values are skipped); anything else as itself.
+        base = next(arg for arg in args if arg is not type(None)) if type(None) in args else hint
+        checks[name] = by_type[base]
+    return checks
+
+
+_DOC_CHECKS = _doc_checks()
+
+
+def doc_problem(doc: Any) -> str | None:
+    """Why a stored document is not a record refdeck can read; None when it is one."""
+    if not isinstance(doc, dict):
+        return "a record is not a JSON object"
+    record_id = doc.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        return "a record has no id"
+    for name, value in doc.items():
+        check = _DOC_CHECKS.get(name)
+        if check is not None and value is not None and not check(value):
+            return f"record {record_id!r}: field {name!r} has the wrong type"
+    return None

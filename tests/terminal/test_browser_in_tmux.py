@@ -93,8 +93,8 @@ def _clipboard_becomes(terminal: TmuxTerminal, expected: str, timeout: float = 1
 def test_record_escapes_never_reach_the_terminal(terminal: TmuxTerminal, tmp_path: Path) -> None:
     """Records holding OSC 52, OSC 8, OSC 0, CSI and bidi overrides, put in the library without
     the importer's cleaning: the bytes refdeck writes to a real pane carry none of them."""
+    from tui.library import RecordStore
     from tui.models import Author, Record, Source
-    from tui.store import RecordStore
 
     library = tmp_path / "library.json"
     RecordStore.open(library).upsert(

@@ -6,12 +6,17 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from tests.conftest import fixed_clock
 from tui.app import BibApp
 from tui.formats import read_file
+from tui.library import RecordStore
 from tui.models import Author, Record, Source
-from tui.store import RecordStore
+from tui.rows import Row
+from tui.screens import RecordListScreen
+from tui.widgets import RecordTable
 
 AGGREGATOR = Path(__file__).parents[2] / "sample_records" / "aggregator"
 
@@ -68,3 +73,70 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app() -> BibApp:
     """The browser on the sample aggregator records."""
     return BibApp(aggregator_store())
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Wait until the app is idle: every worker done and every message it posted handled.
+
+    Searches, page fetches, record reads and saves all run in workers, and a
+    worker's message may start another worker: wait until a round starts none.
+    """
+    for _ in range(20):
+        await pilot.pause()
+        running = [w for w in pilot.app.workers if w.is_running and w.group != "poll"]
+        if not running:
+            await pilot.pause()
+            if not [w for w in pilot.app.workers if w.is_running and w.group != "poll"]:
+                return
+        await pilot.app.workers.wait_for_complete(running)
+
+
+async def press(pilot: Pilot[int], *keys: str) -> None:
+    """Press keys as a person does, one after the other, waiting for each to take effect."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def ready(pilot: Pilot[int]) -> RecordListScreen:
+    """Wait for the library to load into the list screen."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordListScreen)
+    return screen
+
+
+async def search(pilot: Pilot[int], text: str) -> None:
+    """Put `text` in the search line (as a paste would) and wait for the answer."""
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordListScreen)
+    screen.query_one("#search", Input).value = text
+    await settle(pilot)
+
+
+def status(screen: RecordListScreen) -> str:
+    """The count/sort line."""
+    return str(screen.query_one("#status", Static).render())
+
+
+def shown_rows(screen: RecordListScreen) -> list[Row]:
+    """The rows of the records shown, in order."""
+    view = screen.bib.view
+    assert view is not None
+    return view.rows(screen.results.seqs)
+
+
+def shown_titles(screen: RecordListScreen) -> list[str]:
+    """Titles of the shown records, in order."""
+    return [row.title for row in shown_rows(screen)]
+
+
+def table_lines(screen: RecordListScreen) -> list[str]:
+    """The table as text, as drawn on screen."""
+    table = screen.query_one(RecordTable)
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def messages(app: BibApp) -> list[str]:
+    """The notifications shown so far, oldest first."""
+    return [notification.message for notification in app._notifications]

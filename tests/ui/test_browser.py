@@ -5,42 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from tests.ui.conftest import HOSTILE_TITLES, aggregator_store, hostile_store
+from tests.ui.conftest import (
+    HOSTILE_TITLES,
+    aggregator_store,
+    hostile_store,
+    messages,
+    press,
+    ready,
+    search,
+    settle,
+    shown_rows,
+    shown_titles,
+    status,
+    table_lines,
+)
 from tui.app import BibApp
 from tui.config import load_config
 from tui.normalize import strip_controls
 from tui.screens import HelpScreen, RecordDetailScreen, RecordListScreen
 from tui.widgets import RecordTable, RecordView
-
-
-async def ready(pilot: Pilot[int]) -> RecordListScreen:
-    """Wait for the library to load into the list screen."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordListScreen)
-    await screen.workers.wait_for_complete()
-    await pilot.pause()
-    return screen
-
-
-def status(screen: RecordListScreen) -> str:
-    """The count/sort line."""
-    return str(screen.query_one("#status", Static).render())
-
-
-def shown_titles(screen: RecordListScreen) -> list[str]:
-    """Titles of the shown records, in order."""
-    return [screen.data.titles[i] for i in screen.rows]
-
-
-def table_lines(screen: RecordListScreen) -> list[str]:
-    """The table as text, as drawn on screen."""
-    table = screen.query_one(RecordTable)
-    return [table.render_line(y).text for y in range(table.size.height)]
 
 
 async def test_list_shows_count_and_rows(app: BibApp) -> None:
@@ -57,16 +42,15 @@ async def test_search_as_you_type(app: BibApp) -> None:
     """Each key filters the list; the count follows."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        await pilot.press("slash")
+        await press(pilot, "slash")
         assert isinstance(app.focused, Input)
-        await pilot.press(*"leuk")
+        await press(pilot, *"leuk")
         assert status(screen).startswith("2 of 8")
-        await pilot.press(*" -german")
+        await press(pilot, *" -german")
         assert shown_titles(screen) == [
             "Acute lymphoblastic leukemia relapse: biomarkers, hopes, and challenges."
         ]
-        for _ in " -german":
-            await pilot.press("backspace")
+        await press(pilot, *["backspace"] * len(" -german"))
         assert status(screen).startswith("2 of 8")
 
 
@@ -74,7 +58,6 @@ async def test_fielded_and_metric_queries(app: BibApp) -> None:
     """a:, year ranges, q:, if:, is:oa and has:doi all filter."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        search = screen.query_one(Input)
         cases = {
             "a:adomako": 1,
             "a:nunez": 1,
@@ -86,8 +69,7 @@ async def test_fielded_and_metric_queries(app: BibApp) -> None:
             '"synthetic example"': 3,
         }
         for query, count in cases.items():
-            search.value = query
-            await pilot.pause()
+            await search(pilot, query)
             assert status(screen).startswith(f"{count} of 8"), (query, status(screen))
 
 
@@ -95,8 +77,7 @@ async def test_bad_query_shows_the_error(app: BibApp) -> None:
     """A query that cannot be read says why in the status line."""
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await ready(pilot)
-        screen.query_one(Input).value = "year:abc"
-        await pilot.pause()
+        await search(pilot, "year:abc")
         assert "cannot read 'abc'" in status(screen)
 
 
@@ -104,8 +85,7 @@ async def test_matching_words_are_highlighted(app: BibApp) -> None:
     """The table knows the words to highlight."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        screen.query_one(Input).value = "leuk"
-        await pilot.pause()
+        await search(pilot, "leuk")
         table = screen.query_one(RecordTable)
         highlighted = [
             segment.text
@@ -120,17 +100,17 @@ async def test_sort_cycles_and_reverses(app: BibApp) -> None:
     """s cycles relevance -> year -> citations..., S reverses; shown in the status."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        await pilot.press("s")
+        await press(pilot, "s")
         assert "sorted by year ↓" in status(screen)
-        years = [screen.data.years[i] for i in screen.rows]
+        years = [row.year or 0 for row in shown_rows(screen)]
         assert years == sorted(years, reverse=True)
-        await pilot.press("S")
+        await press(pilot, "S")
         assert "sorted by year ↑" in status(screen)
-        years = [screen.data.years[i] for i in screen.rows]
+        years = [row.year or 0 for row in shown_rows(screen)]
         assert years == sorted(years)
-        await pilot.press("s")
+        await press(pilot, "s")
         assert "sorted by citations ↑" in status(screen)
-        await pilot.press("S", "s", "s", "s", "s")
+        await press(pilot, "S", "s", "s", "s", "s")
         assert "sorted by relevance" in status(screen)
 
 
@@ -166,21 +146,22 @@ async def test_marks_toggle_all_clear_and_persist(app: BibApp) -> None:
     """Space marks and moves on, * marks all shown, u clears; the library keeps marks."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
+        first = shown_rows(screen)[0].id
         await pilot.press("space")
-        first = screen.data.ids[screen.rows[0]]
-        assert screen.marked == {first}
+        assert screen.marked_ids_unordered() == {first}  # shown at once, before it is saved
         assert screen.query_one(RecordTable).cursor == 1
         assert "1 marked" in status(screen)
-        await screen.workers.wait_for_complete()
+        await settle(pilot)
         assert app.store.get(first).marked  # type: ignore[union-attr]
         assert "●" in table_lines(screen)[1]
-        screen.query_one(Input).value = "q:Q1"
-        await pilot.pause()
-        await pilot.press("escape", "asterisk")
-        assert len(screen.marked) == 4  # the first was marked already
-        await pilot.press("u")
-        assert screen.marked == set()
-        await screen.workers.wait_for_complete()
+        assert screen.pending_marks == {}  # saved: the view shows it now
+        await search(pilot, "q:Q1")
+        await press(pilot, "escape", "asterisk")
+        assert len(screen.marked_ids_unordered()) == 4  # the first was marked already
+        await search(pilot, "is:marked")
+        assert len(shown_rows(screen)) == 4
+        await press(pilot, "escape", "u")
+        assert screen.marked_ids_unordered() == set()
         assert not any(record.marked for record in app.store.all())
 
 
@@ -189,11 +170,11 @@ async def test_search_focus_and_escape(app: BibApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
         assert isinstance(app.focused, RecordTable)
-        await pilot.press("slash", *"sepsis")
-        await pilot.press("escape")
+        await press(pilot, "slash", *"sepsis")
+        await press(pilot, "escape")
         assert isinstance(app.focused, RecordTable)
         assert status(screen).startswith("1 of 8")
-        await pilot.press("slash", "enter")
+        await press(pilot, "slash", "enter")
         assert isinstance(app.focused, RecordTable)
 
 
@@ -201,39 +182,31 @@ async def test_open_detail_next_previous_and_back(app: BibApp) -> None:
     """Enter opens the detail screen; n/p walk the results; Esc returns with the cursor moved."""
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        await pilot.press("s")  # by year: a known order
-        await pilot.press("enter")
-        await pilot.pause()
+        await press(pilot, "s")  # by year: a known order
+        await press(pilot, "enter")
         detail = app.screen
         assert isinstance(detail, RecordDetailScreen)
         view = detail.query_one(RecordView)
         assert view.record is not None and view.record.year == 2025
-        await pilot.press("n")
-        await pilot.pause()
+        await press(pilot, "n")
         assert detail.record is not None and detail.record.year == 2024
-        await pilot.press("n", "p", "n", "n")
-        await pilot.pause()
+        await press(pilot, "n", "p", "n", "n")
         assert detail.row == 3
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
         assert app.screen is screen
         assert screen.query_one(RecordTable).cursor == 3
         assert "sorted by year" in status(screen)
-        await pilot.press("enter")
-        await pilot.pause()
-        await pilot.press("q")
-        await pilot.pause()
+        await press(pilot, "enter")
+        await press(pilot, "q")
         assert app.screen is screen
 
 
 async def test_detail_shows_every_field(app: BibApp) -> None:
     """Title, authors, journal, metrics, DOI link, abstract and the journal's description."""
     async with app.run_test(size=(120, 50)) as pilot:
-        screen = await ready(pilot)
-        screen.query_one(Input).value = "a:adomako"
-        await pilot.pause()
-        await pilot.press("escape", "enter")
-        await pilot.pause()
+        await ready(pilot)
+        await search(pilot, "a:adomako")
+        await press(pilot, "escape", "enter")
         detail = app.screen
         text = " ".join(str(w.render()) for w in detail.query("Static, Label"))
         for expected in (
@@ -250,8 +223,7 @@ async def test_detail_shows_every_field(app: BibApp) -> None:
         doi_label = next(w for w in detail.query("Label") if "10.1016" in str(w.render()))
         spans = doi_label.render().spans  # type: ignore[attr-defined]
         assert any("https://doi.org/10.1016/j.molmed.2025.04.005" in str(s.style) for s in spans)
-        await pilot.press("d")
-        await pilot.pause()
+        await press(pilot, "d")
         description = str(detail.query_one("#journal-description", Static).render())
         assert description.startswith("Trends in Molecular Medicine (TMM) aims")
 
@@ -294,8 +266,7 @@ async def test_hostile_record_text_shows_literally_everywhere() -> None:
             assert control not in lines
         for row in range(len(HOSTILE_TITLES)):
             screen.query_one(RecordTable).move_to(row)
-            await pilot.press("enter")
-            await pilot.pause()
+            await press(pilot, "enter")
             detail = app.screen
             assert isinstance(detail, RecordDetailScreen)
             title = str(detail.query_one("#title", Static).render())
@@ -306,8 +277,7 @@ async def test_hostile_record_text_shows_literally_everywhere() -> None:
             assert "[link=https://evil.example]a link[/link]" in str(
                 detail.query_one("#abstract", Static).render()
             )
-            await pilot.press("escape")
-            await pilot.pause()
+            await press(pilot, "escape")
         assert app.is_running  # [@click=app.quit] did nothing
 
 
@@ -320,11 +290,10 @@ async def test_config_keymap_theme_and_bad_config(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
         assert app.theme == "nord"
-        await pilot.press("o")
+        await press(pilot, "o")
         assert "sorted by year" in status(screen)
-        messages = [n.message for n in app._notifications]
-        assert any("unknown setting 'bogus'" in m for m in messages)
-        assert any("unknown binding id 'not-an-id'" in m for m in messages)
+        assert any("unknown setting 'bogus'" in m for m in messages(app))
+        assert any("unknown binding id 'not-an-id'" in m for m in messages(app))
 
 
 async def test_broken_config_file_uses_defaults(tmp_path: Path) -> None:
@@ -346,11 +315,8 @@ async def test_command_palette_lists_the_screen_actions(app: BibApp) -> None:
         titles = [command.title for command in app.get_system_commands(screen)]
         for expected in ("Search", "Open", "Mark", "Sort", "Help"):
             assert expected in titles
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Sort", "enter")
-        await pilot.pause()
-        await pilot.pause()
+        await press(pilot, "ctrl+p")
+        await press(pilot, *"Sort", "enter")
         assert "sorted by year" in status(screen)
 
 
@@ -361,37 +327,34 @@ async def test_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app.no_color
 
 
-async def test_first_load_of_a_library_without_cache_shows_progress(tmp_path: Path) -> None:
-    """A library whose list cache is gone is read with a progress bar, then listed."""
+async def test_first_load_of_a_library_without_an_index_shows_progress(tmp_path: Path) -> None:
+    """A library whose index is gone is indexed with a progress bar, then listed."""
+    from tui.library import RecordStore
     from tui.screens.records import LoadProgress
-    from tui.store import RecordStore
 
     library = tmp_path / "library.json"
-    source = aggregator_store()
-    RecordStore.open(library).upsert(source.all(), source.journals())
-    (tmp_path / "library.json.rows").unlink()
+    RecordStore.open(library).upsert(aggregator_store().all())
+    (tmp_path / "library.json.index").unlink()
     fractions: list[float] = []
-    RecordStore.open(library).rows(progress=fractions.append)
-    assert fractions and all(0 <= f < 1 for f in fractions)
-    assert (tmp_path / "library.json.rows").exists()  # rebuilt for the next start
+    RecordStore.open(library).snapshot(progress=fractions.append)
+    assert fractions and all(0 <= f <= 1 for f in fractions) and fractions[-1] == 1
+    assert (tmp_path / "library.json.index").exists()  # rebuilt for the next start
 
+    (tmp_path / "library.json.index").unlink()
     app = BibApp(RecordStore.open(library))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await ready(pilot)
         assert status(screen).startswith("8 of 8 records")
-        screen._loaded = False  # as while the rows are still being read
         screen._load_progress(LoadProgress(0.5))
-        assert "Reading the library" in status(screen) and "50%" in status(screen)
+        assert "Indexing the library" in status(screen) and "50%" in status(screen)
 
 
 async def test_detail_scroll_keys(app: BibApp) -> None:
     """j/k, Space/PgDn, PgUp, g/G scroll the detail screen; the record stays the same."""
     async with app.run_test(size=(80, 12)) as pilot:
-        screen = await ready(pilot)
-        screen.query_one(Input).value = "a:adomako"
-        await pilot.pause()
-        await pilot.press("escape", "enter")
-        await pilot.pause()
+        await ready(pilot)
+        await search(pilot, "a:adomako")
+        await press(pilot, "escape", "enter")
         view = app.screen.query_one(RecordView)
         assert view.scroll_y == 0
         await pilot.press("j", "j")
@@ -426,43 +389,28 @@ async def test_copy_doi_keys_on_both_screens() -> None:
     app = BibApp(aggregator_store(), Config(clipboard="osc52"))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await ready(pilot)
-        screen.query_one(Input).value = "a:adomako"
-        await pilot.pause()
-        await pilot.press("escape", "y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await search(pilot, "a:adomako")
+        await press(pilot, "escape", "y")
         assert app.clipboard == "10.1016/j.molmed.2025.04.005"
-        messages = [n.message for n in app._notifications]
         assert (
-            "Sent 10.1016/j.molmed.2025.04.005 to the terminal clipboard (OSC 52)" in messages[-1]
+            "Sent 10.1016/j.molmed.2025.04.005 to the terminal clipboard (OSC 52)"
+            in messages(app)[-1]
         )
-        await pilot.press("Y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press(pilot, "Y")
         assert app.clipboard == "https://doi.org/10.1016/j.molmed.2025.04.005"
-        await pilot.press("enter")
-        await pilot.pause()
-        await pilot.press("y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press(pilot, "enter", "y")
         assert app.clipboard == "10.1016/j.molmed.2025.04.005"
-        await pilot.press("escape")
-        await pilot.pause()
-        screen.query_one(Input).value = "a:gudmundsson"  # the record without a DOI
-        await pilot.pause()
+        await press(pilot, "escape")
+        await search(pilot, "a:gudmundsson")  # the record without a DOI
         app.copy_to_clipboard("unchanged")
-        await pilot.press("escape", "y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press(pilot, "escape", "y")
         assert app.clipboard == "unchanged"
-        assert "no DOI; nothing was copied" in [n.message for n in app._notifications][-1]
-        screen.query_one(Input).value = "q:Q1"
-        await pilot.pause()
-        await pilot.press("escape", "asterisk", "y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.clipboard.splitlines() == sorted(
-            app.clipboard.splitlines(), key=lambda d: screen.data.dois.index(d)
-        )
+        assert "no DOI; nothing was copied" in messages(app)[-1]
+        await search(pilot, "q:Q1")
+        await press(pilot, "escape", "asterisk", "y")
+        library_order = [row.doi for row in shown_rows(screen)]
+        await search(pilot, "")
+        library_order = [row.doi for row in shown_rows(screen) if row.doi in library_order]
+        assert app.clipboard.splitlines() == [doi for doi in library_order if doi]
         assert len(app.clipboard.splitlines()) == 3  # four marked, one without a DOI
-        assert "(1 marked without a DOI left out)" in [n.message for n in app._notifications][-1]
+        assert "(1 marked without a DOI left out)" in messages(app)[-1]

@@ -9,35 +9,43 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select
 
-from tests.ui.conftest import aggregator_store, hostile_store
-from tests.ui.test_browser import ready
+from tests.ui.conftest import (
+    aggregator_store,
+    hostile_store,
+    messages,
+    press,
+    ready,
+    settle,
+    shown_rows,
+)
+from tests.ui.conftest import search as search_for
 from tui.app import BibApp
 from tui.config import Config
 from tui.export import ExportError
 from tui.export.citations import format_citation
 from tui.formats import parse_text
+from tui.rows import Row
 from tui.screens import ConfirmScreen, ExportScreen, RecordDetailScreen, RecordListScreen
 
 ADOMAKO_DOI = "10.1016/j.molmed.2025.04.005"
 
 
-async def settle(pilot: Pilot[int]) -> None:
-    """Let workers finish and their results arrive (a check, then the export it leads to)."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def last_message(app: BibApp) -> str:
     """The newest notification's text."""
-    return [n.message for n in app._notifications][-1]
+    return messages(app)[-1]
 
 
 async def search(pilot: Pilot[int], screen: RecordListScreen, query: str) -> None:
     """Show the records matching `query`, with the list focused."""
-    screen.query_one(Input).value = query
-    await pilot.pause()
-    await pilot.press("escape")
+    await search_for(pilot, query)
+    await press(pilot, "escape")
+
+
+def view_rows(screen: RecordListScreen, query: str) -> list[Row]:
+    """The rows matching `query` (library order for ""), read from the screen's view."""
+    view = screen.bib.view
+    assert view is not None
+    return view.rows(view.search(query))
 
 
 # -- b: BibTeX -------------------------------------------------------------
@@ -83,8 +91,11 @@ async def test_b_works_without_a_doi_and_copies_every_marked_record() -> None:
         records = parse_text(app.clipboard, "x.bib").records
         assert len(records) == 4
         # Library order, as y copies DOIs.
-        marked = [i for i, rid in enumerate(screen.data.ids) if rid in screen.marked]
-        assert [r.doi for r in records] == [screen.data.dois[i] or None for i in marked]
+        marked = screen.marked_ids()
+        assert [r.doi for r in records] == [r.doi for r in app.read_records(marked)]
+        assert [r.id for r in app.read_records(marked)] == sorted(
+            marked, key=[row.id for row in view_rows(screen, "")].index
+        )
         assert "the BibTeX entries of 4 marked records" in last_message(app)
 
 
@@ -293,9 +304,7 @@ async def test_export_all_results_from_the_detail_screen(folder: Path) -> None:
         assert dialog.scope == "results"
         await export_to(pilot, dialog, folder / "q1.json")
         records = parse_text((folder / "q1.json").read_text(), "q1.json").records
-        assert sorted(r.doi or "" for r in records) == sorted(
-            screen.data.dois[i] for i in screen.rows
-        )
+        assert sorted(r.doi or "" for r in records) == sorted(row.doi for row in shown_rows(screen))
 
 
 async def test_existing_file_is_replaced_only_after_yes(folder: Path) -> None:
@@ -417,5 +426,5 @@ async def test_record_and_path_text_is_never_markup(folder: Path) -> None:
         written = folder / "[@click=app.quit]x[$accent].bib"
         await export_to(pilot, dialog, written)
         assert written.exists()
-        assert last_message(app) == f"Exported {len(screen.marked)} records to {written}"
+        assert last_message(app) == f"Exported {len(screen.marked_ids())} records to {written}"
         assert app.is_running

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from textual.widgets import Select, Static
 
-from tests.ui.test_browser import ready, table_lines
+from tests.ui.conftest import ready, table_lines
 from tests.ui.test_copy_and_export import export_to, open_dialog, settle
 from tui.app import BibApp
 from tui.config import Config
+from tui.library import RecordStore
 from tui.models import Author, Record, Source
 from tui.screens import RecordDetailScreen
 from tui.screens.help import HelpScreen
-from tui.store import RecordStore
 
 UNSAFE = ("\x1b", "\x07", "\x9b", "\x00", "\u202e", "\u202c", "\u2066", "\u2069")
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 from pathlib import Path
 
 import pytest
 
+from tests.library_checks import assert_index_is_fresh
 from tests.unit.test_cli import refdeck
 from tests.unit.test_store import make
-from tui.backups import GENERATIONS, backup_dir, list_backups
-from tui.store import InvalidLibrary, RecordStore
+from tui.library import InvalidLibrary, LibraryError, RecordStore
+from tui.library.backups import GENERATIONS, backup_dir, list_backups
 
 
 def ticking_clock() -> object:
@@ -98,11 +100,13 @@ def test_restore_brings_a_backup_back_and_can_be_undone(library: Path) -> None:
     store.upsert([make("One")])
     store.upsert([make("Two"), make("Three")])
     (before_second,) = list_backups(library)
-    assert store.restore(before_second.path) == 1
+    count, written = store.restore(before_second.path)
+    assert count == 1
     assert [r.title for r in store.all()] == ["One"]
-    assert store.rows().ids == [store.all()[0].id]
     newest = list_backups(library)[0]
+    assert written.backup == newest.path
     assert titles(newest.path) == ["One", "Three", "Two"]  # the replaced library
+    assert_index_is_fresh(library)
 
 
 def test_a_broken_backup_is_refused_and_the_library_untouched(library: Path) -> None:
@@ -143,3 +147,106 @@ def test_refdeck_restore_lists_and_restores(
     assert titles(library) == ["First paper"]
     assert refdeck("restore", *db, "9") == 1
     assert "no backup '9'" in capsys.readouterr().err
+
+
+def test_a_write_that_fails_keeps_no_backup(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five imports failing on a full disk leave the five real generations as they were."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    for number in range(GENERATIONS + 1):
+        store.upsert([make(f"Paper {number}")])
+    kept = [(b.name, b.count_records()) for b in list_backups(library)]
+    assert [count for _, count in kept] == [5, 4, 3, 2, 1]
+    import tui.atomic
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tui.atomic.os, "replace", full)
+    for attempt in range(GENERATIONS):
+        with pytest.raises(LibraryError, match="No space left"):
+            store.upsert([make(f"Lost {attempt}")])
+    monkeypatch.undo()
+    assert [(b.name, b.count_records()) for b in list_backups(library)] == kept
+    assert not [p for p in backup_dir(library).iterdir() if p.name.startswith(".pending")]
+
+
+_KILLED_RESTORE = """
+import os, sys
+from pathlib import Path
+import tui.atomic
+from tui.library import RecordStore
+real = os.replace
+def die_at_the_rename(source, target):
+    if Path(target).name == "library.json":
+        os._exit(9)  # as if killed between keeping the old file aside and renaming the new
+    real(source, target)
+tui.atomic.os.replace = die_at_the_rename
+RecordStore.open(Path(sys.argv[1])).restore(Path(sys.argv[2]))
+"""
+
+
+def test_an_interrupted_restore_pushes_no_generation_out(library: Path) -> None:
+    """Restores killed before they finished (eight times) keep every real generation, and
+    the next write clears what they left aside."""
+    import subprocess
+    import sys
+
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    for number in range(GENERATIONS + 1):
+        store.upsert([make(f"Paper {number}")])
+    kept = [(b.name, b.count_records()) for b in list_backups(library)]
+    oldest = list_backups(library)[-1].path
+    for _ in range(8):
+        done = subprocess.run([sys.executable, "-c", _KILLED_RESTORE, str(library), str(oldest)])
+        assert done.returncode == 9
+    assert [(b.name, b.count_records()) for b in list_backups(library)] == kept
+    assert RecordStore.open(library).count() == GENERATIONS + 1
+    store.upsert([make("One more")])
+    assert not [p for p in backup_dir(library).iterdir() if p.name.startswith(".pending")]
+
+
+def test_the_newest_generation_is_not_kept_twice(library: Path) -> None:
+    """Keeping the same library twice (the same generation) keeps one backup."""
+    from tui.library.backups import prepare_backup
+
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    fd = os.open(library, os.O_RDONLY)
+    try:
+        first = prepare_backup(library, fd)
+        assert first is not None
+        first.keep("2026-01-02T03:00:00Z")
+        assert prepare_backup(library, fd) is None
+    finally:
+        os.close(fd)
+    assert len(list_backups(library)) == 1
+
+
+def test_restore_works_on_a_broken_library_and_keeps_it(library: Path) -> None:
+    """The one time restore is needed most: the library is broken. It is kept aside as the
+    newest backup, never deleted, and the chosen backup put back."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two")])
+    broken = library.read_bytes()[:-40]
+    library.write_bytes(broken)
+    with pytest.raises(InvalidLibrary):
+        store.count()
+    (backup,) = list_backups(library)
+    count, written = store.restore(backup.path)
+    assert count == 1 and titles(library) == ["One"]
+    assert written.backup is not None and written.backup.read_bytes() == broken
+    assert_index_is_fresh(library)
+
+
+def test_refdeck_restore_onto_a_deleted_library_says_what_happened(
+    library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two")])
+    library.unlink()
+    assert refdeck("restore", "--db", str(library), "1", "--yes") == 0
+    out = capsys.readouterr().out
+    assert "Restored 1 record" in out and "you replaced" not in out
+    assert titles(library) == ["One"]

@@ -177,7 +177,7 @@ def test_browsing_files_never_touches_the_users_library(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`refdeck PATH` without a named library uses memory: no library file appears."""
-    from tui.store import default_library_path
+    from tui.library import default_library_path
 
     assert refdeck(str(SEED)) == 0
     assert "adomako2025acute" in capsys.readouterr().out

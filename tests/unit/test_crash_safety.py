@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.library_checks import assert_index_is_fresh
+from tui.library import RecordStore
 from tui.models import Author, Record
-from tui.store import RecordStore
 
 KILLS = 20
 BASE_RECORDS = 4000
@@ -24,7 +25,7 @@ _WRITER = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     from tui.models import Author, Record
-    from tui.store import RecordStore
+    from tui.library import RecordStore
 
     # A slow disk: the window between writing the temp file and renaming it is
     # where a kill hurts most, so make it wide enough for kills to land in it.
@@ -93,6 +94,7 @@ def test_sigkill_during_writes_never_loses_committed_records(tmp_path: Path) -> 
         for done_run, count in committed.items():
             for batch in range(count):
                 assert f"Run {done_run} batch {batch} paper 24" in titles
+    RecordStore.open(library).upsert([])  # the next write clears what the kills left
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".refdeck-tmp-")] == []
     # The test means something only if writes were really interrupted and really done.
     assert sum(committed.values()) >= KILLS
@@ -103,8 +105,8 @@ def test_sigkill_during_writes_never_loses_committed_records(tmp_path: Path) -> 
 def test_sigkill_during_refdeck_import_leaves_before_or_after(tmp_path: Path) -> None:
     """`refdeck import` killed at random moments: the library is the one before or the one
     after the import, never in between, and it always opens. The import is one write."""
+    from tui.atomic import atomic_write
     from tui.export import export_text
-    from tui.library_file import atomic_write
 
     library = tmp_path / "library.json"
     RecordStore.open(library).upsert(_base_records()[:3000])
@@ -137,9 +139,11 @@ def test_sigkill_during_refdeck_import_leaves_before_or_after(tmp_path: Path) ->
         proc.wait(timeout=30)
         after = RecordStore.open(library).count()  # must not raise: the file is whole
         assert after in (before, 5000), (before, after)
+        assert_index_is_fresh(library)
         outcomes.append(after)
         if after == 5000:
             # Start again from the old library, so later kills land in real imports too.
             atomic_write(library, base)
+    RecordStore.open(library).upsert([])  # the next write clears what the kills left
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".refdeck-tmp-")] == []
     assert 3000 in outcomes, outcomes  # some kills did interrupt an import

@@ -59,7 +59,7 @@ APA = Path(__file__).parents[2] / "tui/export/styles/apa.csl"
 @cache
 def all_records() -> tuple[Record, ...]:
     """Every sample record, imported once for the module."""
-    return tuple(Record.from_doc(doc) for doc in sample_store().iter_docs())
+    return tuple(sample_store().all())
 
 
 def golden_records() -> list[Record]:

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from tui.formats import parse_text, read_file, refdeck_json
+from tui.library import RecordStore
 from tui.models import Author, Record, Source
-from tui.store import RecordStore
 
 DATA = Path(__file__).parent.parent / "data"
 SOURCES = [

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLES, SEED
 from tui.cli import run
 from tui.formats import iter_files
-from tui.store import RecordStore
+from tui.library import RecordStore
 
 SAMPLE_FILES = sorted(iter_files([SAMPLES], []))
 

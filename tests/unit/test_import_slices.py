@@ -18,14 +18,13 @@ from hypothesis import strategies as st
 
 import tui.formats
 import tui.importing
-import tui.store
 from tests.conftest import DATA, SAMPLES, fixed_clock
 from tests.fuzzing import HypothesisPicker, mutate, seeds_of, sliced_view
 from tui.export import export_text
 from tui.formats import ParseResult, read_file, slices
 from tui.importing import ImportReport, RecordSpool, import_paths
+from tui.library import RecordStore
 from tui.models import Author, Record, Source
-from tui.store import RecordStore
 
 SLICEABLE_FILES = sorted(
     [
@@ -212,10 +211,9 @@ def _record(title: str, doi: str | None, volume: str | None = None) -> Record:
     )
 
 
-def test_merging_in_batches_is_the_same_as_all_at_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Duplicates in later batches merge into records added by earlier ones, or stored before."""
+def test_one_import_is_the_same_as_its_records_imported_one_by_one(tmp_path: Path) -> None:
+    """Duplicates within an import merge into records it added earlier, or stored before,
+    exactly as if each record had been imported on its own."""
     stored = [_record("Stored paper", "10.5555/stored"), _record("Stored, no DOI", None)]
     incoming = [_record(f"New paper {i}", f"10.5555/new.{i}") for i in range(10)]
     incoming += [
@@ -226,18 +224,22 @@ def test_merging_in_batches_is_the_same_as_all_at_once(
         _record("New paper 3", "10.5555/new.3"),  # unchanged after its first import
     ]
 
-    def run(batch_size: int) -> tuple[Any, ...]:
-        monkeypatch.setattr(tui.store, "_UPSERT_BATCH", batch_size)
-        path = tmp_path / f"library-{batch_size}.json"
+    def run(together: bool) -> tuple[Any, ...]:
+        path = tmp_path / f"library-{together}.json"
         store = RecordStore.open(path, clock=fixed_clock)
         store.upsert(stored)
-        result = store.upsert(iter(incoming))
+        added, merged, unchanged = [], [], []
+        for part in [incoming] if together else [[record] for record in incoming]:
+            result = store.upsert(part)
+            added += [i for i in result.added if i not in added]
+            merged += [i for i in result.merged if i not in merged and i not in added]
+            unchanged += [i for i in result.unchanged if i not in unchanged + added + merged]
         docs = [record.to_doc() for record in RecordStore.open(path).all()]
-        return result.added, result.merged, result.unchanged, docs
+        return added, merged, docs
 
-    one_batch = run(10_000)
-    assert run(3) == one_batch
-    added, merged, unchanged, docs = one_batch
+    together = run(True)
+    assert run(False) == together
+    added, merged, docs = together
     assert len(added) == 10 and len(docs) == 12
     assert sorted(merged) == ["batch2021stored"]
     assert {doc["title"]: doc.get("volume") for doc in docs}["New paper 1"] == "7"

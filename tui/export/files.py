@@ -15,8 +15,8 @@ import errno
 import os
 from pathlib import Path
 
+from tui.atomic import atomic_write
 from tui.export import EXPORTERS, ExportError
-from tui.library_file import atomic_write
 
 
 def _umask() -> int:

@@ -2,43 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
+from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Header
 
 from tui.bindings import DETAIL_BINDINGS
 from tui.models import Record
-from tui.store import RecordStore
+from tui.rows import Results
 from tui.widgets.record_view import RecordView
+
+if TYPE_CHECKING:
+    from tui.app import BibApp
+
+
+@dataclass
+class RecordRead(Message):
+    """The record to show has been read (in a worker)."""
+
+    row: int
+    record: Record | None
+    description: str | None
 
 
 class RecordDetailScreen(Screen[int]):
-    """Show the record `ids[rows[row]]`; `n`/`p` walk the results; dismissing returns the row."""
+    """Show the record at `row` of the results; `n`/`p` walk them; dismissing returns the row."""
 
     BINDINGS = DETAIL_BINDINGS
 
     def __init__(
-        self,
-        store: RecordStore,
-        ids: Sequence[str],
-        rows: Sequence[int],
-        row: int,
-        marked_dois: Callable[[], tuple[list[str], int] | None] | None = None,
-        marked_ids: Callable[[], list[str]] | None = None,
+        self, results: Results, row: int, marked_ids: Callable[[], list[str]] | None = None
     ) -> None:
         super().__init__()
-        self._marked_dois = marked_dois
-        """The list's marked records' DOIs (None without marks): copying acts on them."""
         self._marked_ids = marked_ids
         """The list's marked records' ids, in library order: copying and exporting act on them."""
-        self.store = store
-        self.ids = ids
-        self.rows = rows
+        self.results = results
         self.row = row
         self.record: Record | None = None
         """The record shown (read from the library when shown)."""
+
+    @property
+    def bib(self) -> BibApp:
+        """The app, with its view of the library."""
+        return cast("BibApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -49,54 +60,65 @@ class RecordDetailScreen(Screen[int]):
         self._show()
 
     def _show(self) -> None:
-        view = self.query_one(RecordView)
+        self.sub_title = f"{self.row + 1} of {len(self.results):,}"
+        self.title = "refdeck"
+        self._read(self.row)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="read",
+        exit_on_error=False,
+        description="Read the record",
+    )
+    def _read(self, row: int) -> None:
         # One record, read at its offset in the file: no parsing of the whole library.
-        self.record = self.store.record(self.ids[self.rows[self.row]])
-        if self.record is None:
+        view = self.bib.view
+        record = view.record(self.results.seqs[row]) if view is not None else None
+        description = view.journal_description(record.journal) if view and record else None
+        self.post_message(RecordRead(row, record, description))
+
+    @on(RecordRead)
+    def _record_read(self, message: RecordRead) -> None:
+        if message.row != self.row:
+            return  # n or p was pressed again meanwhile
+        if message.record is None:
             self.notify("This record is no longer in the library.", severity="warning")
             return
-        view.journal_description = self.store.journal_description(self.record.journal)
-        view.record = self.record
+        view = self.query_one(RecordView)
+        self.record = message.record
+        view.journal_description = message.description
+        view.record = message.record
         view.scroll_home(animate=False)
         view.focus()
-        self.sub_title = f"{self.row + 1} of {len(self.rows):,}"
-        self.title = "refdeck"
-
-    def _dois(self) -> tuple[list[str], int]:
-        marked = self._marked_dois() if self._marked_dois is not None else None
-        if marked is not None:
-            return marked
-        doi = self.record.doi if self.record else None
-        return ([doi], 0) if doi else ([], 1)
-
-    def action_copy_doi(self) -> None:
-        """Copy the DOI of this record (or of every marked record)."""
-        self.app.copy_dois(*self._dois(), as_url=False)  # type: ignore[attr-defined]
-
-    def action_copy_doi_url(self) -> None:
-        """Copy the DOI as a https://doi.org/ link."""
-        self.app.copy_dois(*self._dois(), as_url=True)  # type: ignore[attr-defined]
 
     def _marked(self) -> list[str]:
         return self._marked_ids() if self._marked_ids is not None else []
 
-    def _record_targets(self) -> list[str]:
+    def _targets(self) -> list[str]:
         """The marked records, or else this record."""
         return self._marked() or ([self.record.id] if self.record else [])
 
+    def action_copy_doi(self) -> None:
+        """Copy the DOI of this record (or of every marked record)."""
+        self.bib.copy_dois(self._targets(), as_url=False)
+
+    def action_copy_doi_url(self) -> None:
+        """Copy the DOI as a https://doi.org/ link."""
+        self.bib.copy_dois(self._targets(), as_url=True)
+
     def action_copy_bibtex(self) -> None:
         """Copy the BibTeX entry of this record (or of every marked record)."""
-        self.app.copy_records(self._record_targets(), "bibtex")  # type: ignore[attr-defined]
+        self.bib.copy_records(self._targets(), "bibtex")
 
     def action_copy_citation(self) -> None:
         """Copy the citation of this record (or of every marked record) in the configured style."""
-        self.app.copy_records(self._record_targets(), "citation")  # type: ignore[attr-defined]
+        self.bib.copy_records(self._targets(), "citation")
 
     def action_export(self) -> None:
         """Open the export dialog for this record, the marked ones or the results it came from."""
-        results = [self.ids[position] for position in self.rows]
         record_id = self.record.id if self.record else None
-        self.app.open_export(record_id, self._marked(), results)  # type: ignore[attr-defined]
+        self.bib.open_export(record_id, self._marked(), self.results)
 
     def action_close(self) -> None:
         """Back to the list, with the cursor on the record last shown."""
@@ -104,7 +126,7 @@ class RecordDetailScreen(Screen[int]):
 
     def action_next_record(self) -> None:
         """Show the next record of the results."""
-        if self.row + 1 < len(self.rows):
+        if self.row + 1 < len(self.results):
             self.row += 1
             self._show()
         else:

@@ -1,11 +1,17 @@
-"""The list screen: a search line, the count, and the records."""
+"""The list screen: a search line, the count, and the records.
+
+Nothing here holds the library: the screen shows one `Snapshot` of it (the
+app's `view`), asks it for the seqs that match the query and for the rows on
+screen, a page at a time, in workers. A keystroke costs a query of the
+index, whatever the library's size; a mark costs one write, after which the
+view is taken again.
+"""
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,24 +21,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.bindings import LIST_BINDINGS, SEARCH_BINDINGS
-from tui.normalize import haystack
-from tui.query import (
-    SORT_KEYS,
-    Query,
-    SearchIndex,
-    WordIndexBuilder,
-    parse_query,
-    sort_positions,
-)
-from tui.rows import ListRows
-from tui.store import RecordStore
+from tui.library import InvalidLibrary, LibraryError, RecordStore, Snapshot, Written
+from tui.query import SORT_KEYS, Query, parse_query
+from tui.rows import Results, Row
 from tui.widgets.record_table import RecordTable
+
+if TYPE_CHECKING:
+    from tui.app import BibApp
 
 RELOAD_POLL_SECONDS = 2.0
 """How often the list checks (with one stat) whether another process changed the library."""
-RELEVANCE_SCORING_LIMIT = 2_000
-"""Above this many matches, relevance keeps library order: scoring costs a few microseconds a
-record, so scoring them all would lag a keystroke, and a query that broad has no best match."""
+PAGE = 200
+"""Rows fetched with an answer, around the cursor."""
 
 
 class SearchLine(Input):
@@ -40,25 +40,48 @@ class SearchLine(Input):
 
 
 @dataclass
-class RecordsLoaded(Message):
-    """The list rows have been read (in a worker)."""
+class Answered(Message):
+    """A query was answered (in a worker)."""
 
-    data: ListRows
+    request: int
+    """Which request this answers (older answers than the last asked for are dropped)."""
+    view: Snapshot
+    query: Query
+    results: Results
+    cursor: int | None
+    """Where the cursor goes (None: it stays)."""
 
 
 @dataclass
-class RecordsHead(Message):
-    """The first rows and the record count, to draw before the whole list is read."""
+class Loaded(Message):
+    """The library was (re)read: a new view of it (in a worker)."""
 
-    data: ListRows
-    count: int
-    drawn: threading.Event
-    """Set once the rows are on screen."""
+    view: Snapshot
+    marked: frozenset[str]
+    """The ids of the records marked in this view."""
+    announce: bool
+    """Say that another program changed the library."""
+
+
+@dataclass
+class LoadFailed(Message):
+    """The library could not be read: the list keeps what it shows."""
+
+    message: str
+    vanished: bool = False
+
+
+@dataclass
+class RowsFetched(Message):
+    """Rows for the table, fetched in a worker."""
+
+    results: Results
+    rows: list[Row]
 
 
 @dataclass
 class LoadProgress(Message):
-    """How much of the library has been read, when its list cache had to be rebuilt."""
+    """How much of the library has been indexed, when its index had to be rebuilt."""
 
     fraction: float
 
@@ -66,24 +89,6 @@ class LoadProgress(Message):
 @dataclass
 class LibraryChanged(Message):
     """Another process wrote the library (an import from the shell, say), or removed it."""
-
-    vanished: bool = False
-    """The file is gone (moved or deleted): keep showing what was read, and say so."""
-
-
-@dataclass
-class IndexReady(Message):
-    """The metadata search index is built (in a worker)."""
-
-    data: ListRows
-    index: SearchIndex
-
-
-@dataclass
-class AbstractsIndexed(Message):
-    """The abstracts have been read and added to the index (in a worker)."""
-
-    index: SearchIndex
 
 
 class RecordListScreen(Screen[None]):
@@ -96,19 +101,31 @@ class RecordListScreen(Screen[None]):
     def __init__(self, store: RecordStore, initial_query: str = "") -> None:
         super().__init__()
         self.store = store
-        self.data = ListRows()
-        self.index = SearchIndex(self.data)
-        self.rows: list[int] = []
-        self.marked: set[str] = set()
+        self.results = Results()
         self.sort_key = "relevance"
         self.sort_reverse = False
         self.query_text = initial_query
         self._query: Query = parse_query(initial_query)
-        self._matches: list[int] = []
+        self.saved_marks: frozenset[str] = frozenset()
+        """Ids of the records marked in the library (as of the view)."""
+        self.pending_marks: dict[str, bool] = {}
+        """Marks shown but not saved yet (or whose save is not yet in the view)."""
         self._loaded = False
-        self._warned_vanished = False
-        self._reloading_at: str | None = None
-        """While reloading: the id of the record the cursor was on, to find it again."""
+        self._requests = 0
+        self._own_generations: set[str] = set()
+        """Generations of the library this screen wrote (its own marks): no news to announce."""
+        self._announce_next = False
+        self._warned: str | None = None
+        self._loading = False
+        self._marking_all = 0
+        """Mark-alls whose ids are still being read."""
+        self._after_marking: list[Callable[[], None]] = []
+        """Actions on the marked records pressed while a mark-all was being read."""
+
+    @property
+    def bib(self) -> BibApp:
+        """The app, with its view of the library."""
+        return cast("BibApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield SearchLine(
@@ -125,210 +142,197 @@ class RecordListScreen(Screen[None]):
         self.load()
         self.set_interval(RELOAD_POLL_SECONDS, self._poll_library)
 
-    # -- noticing another process's changes ------------------------------
+    @property
+    def table(self) -> RecordTable:
+        """The record table."""
+        return self.query_one(RecordTable)
 
-    def _poll_library(self) -> None:
-        if self._loaded and self._reloading_at is None:
-            self.check_library()
+    # -- reading the library ---------------------------------------------
 
-    @work(thread=True, exclusive=True, group="poll", description="Check the library for changes")
-    def check_library(self) -> None:
-        """One stat of the library file, off the UI thread (a network mount can stall)."""
-        if self.store.changed_elsewhere():
-            path = self.store.path
-            self.post_message(LibraryChanged(vanished=path is not None and not path.exists()))
+    def load(self, keep: str | None = None, announce: bool = False) -> None:
+        """Take a new view of the library and answer the current query in it."""
+        self._loading = True
+        self._load(keep, announce)
 
-    @on(LibraryChanged)
-    def _library_changed(self, message: LibraryChanged) -> None:
-        """Read the library again, keeping the search, the sort and the record under the cursor."""
-        if message.vanished:
-            if not self._warned_vanished:
-                self._warned_vanished = True
-                self.notify(
-                    f"The library {self.store.path} has disappeared (moved or deleted?). "
-                    "The list stays as it was; changes cannot be saved.",
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
-            return
-        self._warned_vanished = False
-        if self._reloading_at is not None:
-            return
-        self._reloading_at = self.current_id() or ""
-        self.load()
-
-    # -- loading ---------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="load", description="Read and index the library")
-    def load(self) -> None:
-        """Read the list rows (from the cache when it matches), off the UI thread.
-
-        The first rows, stored in the cache's header, are shown first; the
-        rest is read once they are on screen (parsing it holds the interpreter).
-        """
-        head = self.store.rows_head()
-        if head is not None:
-            drawn = threading.Event()
-            self.post_message(RecordsHead(head[0], head[1], drawn))
-            drawn.wait(timeout=2)
-        data = self.store.rows(progress=lambda fraction: self.post_message(LoadProgress(fraction)))
-        self.post_message(RecordsLoaded(data))
-
-    @work(thread=True, exclusive=True, group="index", description="Index the list")
-    def build_index(self, data: ListRows) -> None:
-        """Build the metadata search index (a third of a second at 100,000 records)."""
-        self.post_message(IndexReady(data, SearchIndex(data)))
-
-    @work(thread=True, exclusive=True, group="abstracts", description="Index the abstracts")
-    def index_abstracts(self, data: ListRows, index: SearchIndex) -> None:
-        """Index every record's words, abstracts included, after the first screen is drawn.
-
-        Records are streamed from the library and their abstracts dropped once
-        indexed, so memory holds the index, not the text. Until it is done,
-        free words match the metadata only.
-        """
-        builder = WordIndexBuilder()
-        # Millions of long-lived objects: a cyclic collection in the middle would
-        # stop the whole app (the UI thread too) for seconds. Collect after, once.
-        gc.disable()
+    @work(
+        thread=True,
+        exclusive=True,
+        group="load",
+        exit_on_error=False,
+        description="Read the library",
+    )
+    def _load(self, keep: str | None, announce: bool) -> None:
+        # The first screen may show a copied library at once, its checksum compared with
+        # the index's just after (see `RecordStore.verify`); a reload checks first.
+        first = self.bib.view is None
         try:
-            for position, doc in enumerate(self.store.iter_docs()):
-                if position >= len(data.ids) or doc.get("id") != data.ids[position]:
-                    return  # the library changed meanwhile; a reload will follow
-                builder.add(index.word_text(position, haystack(doc.get("abstract"))))
-            words = builder.finish()
-        finally:
-            gc.enable()
-        gc.freeze()  # the index lives as long as the screen: keep it out of later collections
-        if len(words.words) and words.size != len(data.ids):
-            return
-        store, ids = self.store, data.ids
+            view = self.store.snapshot(
+                progress=lambda fraction: self.post_message(LoadProgress(fraction)),
+                verify=not first,
+            )
+            marked = frozenset(row.id for row in view.rows(view.marked()))
+            self.post_message(Loaded(view, marked, announce))
+            self._answer(view, self._next_request(), keep)
+            if not view.verified and not self.store.verify(view):
+                # The file is not the one its index describes (edited by hand): the
+                # index has been rebuilt, so read it again.
+                self.app.call_from_thread(self.load, keep, True)
+        except InvalidLibrary as error:
+            self.post_message(
+                LoadFailed(f"{error}. The list stays as it was; changes cannot be saved.")
+            )
+        except LibraryError as error:
+            self.post_message(LoadFailed(str(error), not self.store.exists()))
 
-        def abstract_text(position: int) -> str:
-            record = store.record(ids[position])
-            return haystack(record.abstract) if record else ""
-
-        index.abstract_text = abstract_text
-        index.add_word_index(words)
-        self.post_message(AbstractsIndexed(index))
-
-    @on(RecordsHead)
-    def _records_head(self, message: RecordsHead) -> None:
-        if self._loaded:
-            message.drawn.set()
-            return
-        data = message.data
-        self.data = data
-        self.marked = {rid for rid, marked in zip(data.ids, data.marked, strict=True) if marked}
-        self.rows = list(range(len(data)))
-        self.query_one(RecordTable).show(data, self.rows, self.marked)
-        self.query_one("#status", Static).update(
-            Content.assemble((f"{message.count:,}", "bold"), " records  ·  loading the list…")
+    @on(Loaded)
+    def _loaded_view(self, message: Loaded) -> None:
+        self._loading = False
+        previous = self.bib.view
+        self.bib.view = message.view
+        self.saved_marks = message.marked
+        # A mark whose save is in this view is shown by the view itself now.
+        self.pending_marks = {
+            record_id: marked
+            for record_id, marked in self.pending_marks.items()
+            if (record_id in message.marked) != marked
+        }
+        self._warned = None
+        generation = message.view.generation
+        news = previous is not None and (
+            message.announce or self._announce_next or generation not in self._own_generations
         )
-        self.call_after_refresh(message.drawn.set)
+        if news and previous is not None and previous.generation != generation:
+            self._announce_next = False
+            self.notify(
+                f"The library was changed by another program: reloaded, {message.view.count:,} records.",
+                markup=False,
+            )
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self._loading = False
+        if not self._loaded:
+            self._loaded = True
+            self._update_status()
+        if message.message != self._warned:
+            self._warned = message.message
+            text = message.message
+            if message.vanished:
+                text = (
+                    f"The library {self.store.path} has disappeared (moved or deleted?). "
+                    "The list stays as it was; changes cannot be saved."
+                )
+            self.notify(text, severity="warning", timeout=15, markup=False)
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
-        if self._loaded:
-            return
         width = 30
         filled = int(width * message.fraction)
         bar = "█" * filled + "░" * (width - filled)
         self.query_one("#status", Static).update(
             Content.assemble(
-                "Reading the library (once, after it changed elsewhere)  ",
+                "Indexing the library (once, after it changed)  ",
                 (bar, "$accent"),
                 f" {message.fraction:4.0%}",
             )
         )
 
-    @on(RecordsLoaded)
-    def _loaded_records(self, message: RecordsLoaded) -> None:
-        self.data = message.data
-        self.index = SearchIndex(ListRows())  # until IndexReady: nothing to search yet
-        self.marked = {
-            rid for rid, marked in zip(self.data.ids, self.data.marked, strict=True) if marked
-        }
+    def _poll_library(self) -> None:
+        view = self.bib.view
+        if view is not None and not self._loading:
+            self._check_library(view)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="poll",
+        exit_on_error=False,
+        description="Check the library for changes",
+    )
+    def _check_library(self, view: Snapshot) -> None:
+        """One stat of the library file, off the UI thread (a network mount can stall)."""
+        if self.store.changed(view):
+            self.post_message(LibraryChanged())
+
+    @on(LibraryChanged)
+    def _library_changed(self) -> None:
+        """Read the library again, keeping the search, the sort and the record under the cursor."""
+        if not self._loading:
+            self.load(self.current_id())
+
+    # -- answering the query ---------------------------------------------
+
+    def _next_request(self) -> int:
+        self._requests += 1
+        return self._requests
+
+    def refresh_results(self, keep: bool = True) -> None:
+        """Answer the current query again (after a change of query or sort)."""
+        view = self.bib.view
+        if view is not None:
+            self._search(view, self._next_request(), self.current_id() if keep else None)
+
+    @work(thread=True, group="search", exit_on_error=False, description="Search the library")
+    def _search(self, view: Snapshot, request: int, keep: str | None) -> None:
+        if request == self._requests:  # a newer keystroke has already asked again
+            self._answer(view, request, keep)
+
+    def _answer(self, view: Snapshot, request: int, keep: str | None) -> None:
+        """Answer the query in `view` and post the answer (called in workers)."""
+        query, sort, reverse = self._query, self.sort_key, self.sort_reverse
+        seqs = view.search(query, sort, reverse)
+        cursor: int | None = 0
+        if keep is not None:
+            seq = view.seqs_of_ids([keep]).get(keep)
+            cursor = seqs.index(seq) if seq is not None and seq in seqs else 0
+        first = max((cursor or 0) - PAGE // 2, 0)
+        results = Results(seqs, view.rows(seqs[first : first + PAGE]), view.count)
+        self.post_message(Answered(request, view, query, results, cursor))
+
+    @on(Answered)
+    def _answered(self, message: Answered) -> None:
+        if message.request != self._requests:
+            return  # a newer query is on its way
         self._loaded = True
-        self._matches = []
-        self.rows = list(range(len(self.data)))
-        table = self.query_one(RecordTable)
-        table.show(self.data, self.rows, self.marked, keep_cursor=table.row_count > 0)
+        self.results = message.results
+        needles = tuple(c.needle for c in message.query.positive_text if c.field != "doi")
+        self.table.show(self.results, self.pending_marks, needles, message.cursor)
         self._update_status()
-        gc.freeze()  # the rows are long-lived: spare later collections from scanning them
-        # Indexing competes with drawing for the interpreter: start it once the rows show.
-        self.call_after_refresh(self.build_index, self.data)
 
-    @on(IndexReady)
-    def _index_ready(self, message: IndexReady) -> None:
-        if message.data is not self.data:
-            return
-        self.index = message.index
-        self.refresh_results(keep_cursor=True)
-        if self._reloading_at is not None:
-            self._finish_reload(self._reloading_at)
-        # Heavy reading competes with drawing for the interpreter: start it once the rows show.
-        self.call_after_refresh(self.index_abstracts, self.data, self.index)
+    @on(RecordTable.RowsWanted)
+    def _rows_wanted(self, message: RecordTable.RowsWanted) -> None:
+        missing = self.results.missing(message.first, message.last)
+        view = self.bib.view
+        if missing and view is not None:
+            self._fetch_rows(view, self.results, missing)
 
-    @on(AbstractsIndexed)
-    def _abstracts_indexed(self, message: AbstractsIndexed) -> None:
-        # Free words may now match abstracts too: run the current search again.
-        if message.index is self.index and any(c.field is None for c in self._query.positive_text):
-            self.refresh_results(keep_cursor=True)
+    @work(thread=True, group="rows", exit_on_error=False, description="Read rows")
+    def _fetch_rows(self, view: Snapshot, results: Results, seqs: list[int]) -> None:
+        self.post_message(RowsFetched(results, view.rows(seqs)))
 
-    def _finish_reload(self, record_id: str) -> None:
-        self._reloading_at = None
-        if record_id:
-            ids = self.data.ids
-            row = next(
-                (r for r, position in enumerate(self.rows) if ids[position] == record_id), None
-            )
-            if row is not None:
-                self.table.move_to(row)
-        self.notify(
-            f"The library was changed by another program: reloaded, {len(self.data):,} records.",
-            markup=False,
-        )
-
-    # -- searching -------------------------------------------------------
+    @on(RowsFetched)
+    def _rows_fetched(self, message: RowsFetched) -> None:
+        message.results.add(message.rows)
+        if message.results is self.results:
+            self.table.rows_arrived()
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        previous = self._query
         self.query_text = event.value
         self._query = parse_query(event.value)
-        # Typing more of a query usually narrows it: then search only the previous matches.
-        narrowing = bool(previous.clauses) and self._query.narrows(previous)
-        self.refresh_results(within=self._matches if narrowing else None)
-
-    def refresh_results(
-        self, within: Sequence[int] | None = None, keep_cursor: bool = False
-    ) -> None:
-        """Run the query, sort, and show the results."""
-        if not self._loaded:
-            return
-        query = self._query
-        self._matches = self.index.search(query, within=within)
-        matches = self._matches
-        if self.sort_key == "relevance" and len(matches) > RELEVANCE_SCORING_LIMIT:
-            self.rows = matches[::-1] if self.sort_reverse else list(matches)
-        else:
-            self.rows = sort_positions(self.index, matches, self.sort_key, query, self.sort_reverse)
-        needles = tuple(c.needle for c in query.positive_text if c.field != "doi")
-        self.query_one(RecordTable).show(self.data, self.rows, self.marked, needles, keep_cursor)
-        self._update_status()
+        self.refresh_results(keep=False)
 
     def _update_status(self) -> None:
         arrow = "↑" if self.sort_reverse else "↓"
-        parts = [
-            (f"{len(self.rows):,}", "bold"),
-            f" of {len(self.data):,} records",
+        parts: list[str | tuple[str, str]] = [
+            (f"{len(self.results):,}", "bold"),
+            f" of {self.results.total:,} records",
             "  ·  sorted by ",
             (f"{self.sort_key} {arrow}", "bold"),
         ]
-        if self.marked:
-            parts += ["  ·  ", (f"{len(self.marked):,} marked", "$text-warning")]
+        marked = len(self.marked_ids_unordered())
+        if marked:
+            parts += ["  ·  ", (f"{marked:,} marked", "$text-warning")]
         if self._query.errors:
             parts += ["  ·  ", (self._query.errors[0], "$text-error")]
         self.query_one("#status", Static).update(Content.assemble(*parts))
@@ -344,15 +348,10 @@ class RecordListScreen(Screen[None]):
         """Leave refdeck."""
         self.app.exit()
 
-    @property
-    def table(self) -> RecordTable:
-        """The record table."""
-        return self.query_one(RecordTable)
-
     def current_id(self) -> str | None:
         """The id of the record under the cursor."""
-        position = self.table.cursor_position
-        return None if position is None else self.data.ids[position]
+        row = self.table.current
+        return row.id if row is not None else None
 
     # Focus moves at once (`set_focus`), not after the queued events as `focus()` does:
     # keys typed right after `/` must reach the search line, not the list.
@@ -368,123 +367,165 @@ class RecordListScreen(Screen[None]):
     def action_cycle_sort(self) -> None:
         """Sort by the next key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self.refresh_results(within=self._matches)
+        self._update_status()
+        self.refresh_results()
 
     def action_reverse_sort(self) -> None:
         """Reverse the order."""
         self.sort_reverse = not self.sort_reverse
-        self.refresh_results(within=self._matches)
+        self._update_status()
+        self.refresh_results()
+
+    # -- marks -----------------------------------------------------------
+
+    def marked_ids_unordered(self) -> set[str]:
+        """The ids of the records shown as marked (saved, or not saved yet)."""
+        marked = set(self.saved_marks)
+        for record_id, value in self.pending_marks.items():
+            (marked.add if value else marked.discard)(record_id)
+        return marked
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the record under the cursor, and move on."""
-        record_id = self.current_id()
-        if record_id is None or not self._loaded:
-            return  # the first rows are on screen but the list is still loading
-        marked = record_id not in self.marked
-        (self.marked.add if marked else self.marked.discard)(record_id)
-        self._marks_changed([record_id], marked)
+        row = self.table.current
+        if row is None:
+            return
+        self._set_marks([row.id], not self.table.is_marked(row))
         self.table.action_cursor_down()
 
     def action_mark_all(self) -> None:
         """Mark every record shown."""
-        if not self._loaded:
-            return
-        ids = [self.data.ids[i] for i in self.rows if self.data.ids[i] not in self.marked]
-        self.marked.update(ids)
-        self._marks_changed(ids, True)
+        view = self.bib.view
+        if view is not None and len(self.results):
+            self._marking_all += 1
+            self._mark_results(view, self.results)
+
+    @work(thread=True, group="marks", exit_on_error=False, description="Mark every result")
+    def _mark_results(self, view: Snapshot, results: Results) -> None:
+        ids = [row.id for row in view.rows(results.seqs)]
+        self.app.call_from_thread(self._all_marked, ids)
+
+    def _all_marked(self, ids: list[str]) -> None:
+        self._marking_all -= 1
+        self._set_marks(ids, True)
+        if not self._marking_all:
+            waiting, self._after_marking = self._after_marking, []
+            for action in waiting:
+                action()
+
+    def _with_marks(self, action: Callable[[], None]) -> None:
+        """Run `action` once every mark asked for is on screen: `*` then `y` copies them all."""
+        if self._marking_all:
+            self._after_marking.append(action)
+        else:
+            action()
 
     def action_clear_marks(self) -> None:
         """Unmark everything."""
-        ids = list(self.marked)
-        self.marked.clear()
-        self._marks_changed(ids, False)
+        self._set_marks(sorted(self.marked_ids_unordered()), False)
 
-    def _marks_changed(self, ids: list[str], marked: bool) -> None:
-        self.table.refresh_marks(self.marked)
+    def _set_marks(self, ids: Sequence[str], marked: bool) -> None:
+        """Show the marks at once, and save them in the background."""
+        changed = [i for i in ids if (i in self.marked_ids_unordered()) != marked]
+        if not changed:
+            return
+        for record_id in changed:
+            self.pending_marks[record_id] = marked
+        self.table.refresh_marks(self.pending_marks)
         self._update_status()
-        if ids:
-            self.save_marks(ids, marked)
+        view = self.bib.view
+        self.save_marks(changed, marked, view.generation if view else None)
 
-    @work(thread=True, group="save", description="Save marks")
-    def save_marks(self, ids: list[str], marked: bool) -> None:
+    @work(thread=True, group="save", exit_on_error=False, description="Save marks")
+    def save_marks(self, ids: list[str], marked: bool, generation: str | None) -> None:
         """Write marks to the library in the background; the screen already shows them."""
         try:
-            self.store.set_marked(ids, marked)
+            written = self.store.set_marked(ids, marked)
         except Exception as error:  # noqa: BLE001 - any failure becomes a message, not a crash
-            self.app.call_from_thread(
-                self.app.notify, f"Could not save marks: {error}", severity="error", markup=False
-            )
+            self.app.call_from_thread(self._marks_failed, ids, marked, str(error))
+            return
+        self.app.call_from_thread(self._marks_saved, written, generation)
 
-    def marked_dois(self) -> tuple[list[str], int] | None:
-        """DOIs of the marked records in library order, and how many have none; None without marks."""
-        if not self.marked:
-            return None
-        positions = [i for i, rid in enumerate(self.data.ids) if rid in self.marked]
-        dois = [self.data.dois[i] for i in positions if self.data.dois[i]]
-        return dois, len(positions) - len(dois)
+    def _marks_saved(self, written: Written | None, generation: str | None) -> None:
+        if written is None:
+            return
+        self._own_generations.add(written.generation)
+        if written.generation_before not in (generation, *self._own_generations):
+            self._announce_next = True  # someone else wrote in between: their change shows too
+        self.load(self.current_id())
+
+    def _marks_failed(self, ids: list[str], marked: bool, error: str) -> None:
+        """What the screen shows is what is saved: the marks go back, and the reason shows."""
+        for record_id in ids:
+            if self.pending_marks.get(record_id) == marked:
+                del self.pending_marks[record_id]
+        self.table.refresh_marks(self.pending_marks)
+        self._update_status()
+        noun = "mark" if len(ids) == 1 else f"{len(ids):,} marks"
+        self.notify(
+            f"Could not save the {noun}: {error}",
+            title="Not saved",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
 
     def marked_ids(self) -> list[str]:
         """Ids of the marked records, in library order (the order `y` copies them in)."""
-        if not self.marked:
-            return []
-        return [record_id for record_id in self.data.ids if record_id in self.marked]
+        marked = self.marked_ids_unordered()
+        view = self.bib.view
+        if not marked or view is None:
+            return sorted(marked)
+        seqs = view.seqs_of_ids(sorted(marked))
+        return sorted(seqs, key=seqs.__getitem__)
 
-    def _record_targets(self) -> list[str]:
+    # -- copying and exporting -------------------------------------------
+
+    def _targets(self) -> list[str]:
         """The marked records, or else the record under the cursor."""
         record_id = self.current_id()
         return self.marked_ids() or ([record_id] if record_id else [])
 
-    def _copy_targets(self) -> tuple[list[str], int]:
-        marked = self.marked_dois()
-        if marked is not None:
-            return marked
-        position = self.table.cursor_position
-        doi = self.data.dois[position] if position is not None else ""
-        return ([doi], 0) if doi else ([], 1)
-
     def action_copy_doi(self) -> None:
         """Copy the DOI of the marked records, or of the record under the cursor."""
-        self.app.copy_dois(*self._copy_targets(), as_url=False)  # type: ignore[attr-defined]
+        self._with_marks(lambda: self.bib.copy_dois(self._targets(), as_url=False))
 
     def action_copy_doi_url(self) -> None:
         """Copy the DOI as a https://doi.org/ link."""
-        self.app.copy_dois(*self._copy_targets(), as_url=True)  # type: ignore[attr-defined]
+        self._with_marks(lambda: self.bib.copy_dois(self._targets(), as_url=True))
 
     def action_copy_bibtex(self) -> None:
         """Copy the BibTeX entry of the marked records, or of the record under the cursor."""
-        self.app.copy_records(self._record_targets(), "bibtex")  # type: ignore[attr-defined]
+        self._with_marks(lambda: self.bib.copy_records(self._targets(), "bibtex"))
 
     def action_copy_citation(self) -> None:
         """Copy the citation, in the configured style, of the marked records or this record."""
-        self.app.copy_records(self._record_targets(), "citation")  # type: ignore[attr-defined]
+        self._with_marks(lambda: self.bib.copy_records(self._targets(), "citation"))
 
     def action_export(self) -> None:
         """Open the export dialog for this record, the marked ones or every result."""
         if not self._loaded:
-            # Until then the rows are only the first screenful: "all results" would be wrong.
             self.notify("Still reading the library; export in a moment.", timeout=3)
             return
-        results = [self.data.ids[position] for position in self.rows]
-        self.app.open_export(self.current_id(), self.marked_ids(), results)  # type: ignore[attr-defined]
+        self._with_marks(
+            lambda: self.bib.open_export(self.current_id(), self.marked_ids(), self.results)
+        )
 
     def action_open_record(self) -> None:
         """Open the detail screen on the record under the cursor."""
-        if self.table.cursor_position is None:
+        if not len(self.results):
             return
         from tui.screens.detail import RecordDetailScreen
 
         self.app.push_screen(
-            RecordDetailScreen(
-                self.store,
-                self.data.ids,
-                self.rows,
-                self.table.cursor,
-                self.marked_dois,
-                self.marked_ids,
-            ),
+            RecordDetailScreen(self.results, self.table.cursor, self.marked_ids),
             self._returned_from_detail,
         )
 
     def _returned_from_detail(self, row: int | None) -> None:
         if row is not None:
             self.table.move_to(row)
+
+
+MarkedIds = Callable[[], list[str]]
+"""The list's marked records, in library order (what copy and export act on)."""

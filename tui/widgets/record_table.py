@@ -8,7 +8,6 @@ are removed again at render.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -21,10 +20,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.bindings import TABLE_BINDINGS
-from tui.display import first_author_label
 from tui.normalize import strip_controls
 from tui.query import highlight_spans
-from tui.rows import ListRows
+from tui.rows import Results, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,22 +69,22 @@ def _metric(impact_factor: float | None, quartile: str) -> str:
     return f"{impact:>4} {quartile:2}".rstrip() if impact or quartile else ""
 
 
-def cell_text(rows: ListRows, i: int, key: str, marked: bool) -> str:
-    """The text of one cell of row i, safe for the terminal."""
+def cell_text(row: Row, key: str, marked: bool) -> str:
+    """The text of one cell of a row, safe for the terminal."""
     if key == "mark":
         return "●" if marked else " "
     if key == "year":
-        return str(rows.years[i] or "")
+        return str(row.year or "")
     if key == "author":
-        value = first_author_label(rows, i)
+        value = row.first_author_label
     elif key == "title":
-        value = rows.titles[i] or "(no title)"
+        value = row.title or "(no title)"
     elif key == "journal":
-        value = rows.journals[i]
+        value = row.journal
     elif key == "cites":
-        return _cites(rows.citations[i])
+        return _cites(row.citation_count)
     else:
-        return _metric(rows.impacts[i], rows.quartiles[i])
+        return _metric(row.impact_factor, row.jcr_quartile)
     return strip_controls(value).replace("\n", " ").replace("\t", " ")
 
 
@@ -135,50 +133,71 @@ class RecordTable(ScrollView, can_focus=True):
             self.row = row
             super().__init__()
 
+    class RowsWanted(Message):
+        """Rows on screen (or about to be) are not fetched yet: positions `first` to `last`."""
+
+        def __init__(self, first: int, last: int) -> None:
+            self.first, self.last = first, last
+            super().__init__()
+
+    PREFETCH = 100
+    """Rows fetched beyond the screen in each direction, so scrolling rarely waits."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._data = ListRows()
-        self._rows: Sequence[int] = ()
-        self._marked: set[str] = set()
+        self._results = Results()
+        self._marks: dict[str, bool] = {}
         self._needles: tuple[str, ...] = ()
         self._columns: list[Column] = layout_columns(80)
+        self._wanted: tuple[int, int] | None = None
 
     # -- data ------------------------------------------------------------
 
     def show(
         self,
-        data: ListRows,
-        rows: Sequence[int],
-        marked: set[str],
+        results: Results,
+        marks: dict[str, bool],
         needles: tuple[str, ...] = (),
-        keep_cursor: bool = False,
+        cursor: int | None = None,
     ) -> None:
-        """Show row i of `data` for each i in `rows`, highlighting `needles` (folded words)."""
-        self._data, self._rows, self._marked, self._needles = data, rows, marked, needles
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
-        if not keep_cursor:
-            self.cursor = 0
-            self.scroll_to(y=0, animate=False, immediate=True)
+        """Show `results`, highlighting `needles` (folded words); `marks` overrides the
+        saved mark of a record (a mark not saved yet). The cursor goes to `cursor`, or
+        stays where it is."""
+        self._results, self._marks, self._needles = results, marks, needles
+        self._wanted = None
+        self.virtual_size = Size(self.size.width, len(results) + 1)
+        if cursor is not None:
+            self.cursor = cursor
+            self._keep_cursor_visible(cursor)
         else:
-            self.cursor = min(self.cursor, max(len(rows) - 1, 0))
+            self.cursor = min(self.cursor, max(len(results) - 1, 0))
         self.refresh()
 
-    def refresh_marks(self, marked: set[str]) -> None:
-        """Redraw after marks changed."""
-        self._marked = marked
+    def rows_arrived(self) -> None:
+        """Rows asked for by `RowsWanted` are in the results now: draw them."""
+        self._wanted = None
         self.refresh()
+
+    def refresh_marks(self, marks: dict[str, bool]) -> None:
+        """Redraw after marks changed."""
+        self._marks = marks
+        self.refresh()
+
+    def is_marked(self, row: Row) -> bool:
+        """The record's mark as shown: a mark not saved yet, else the saved one."""
+        return self._marks.get(row.id, row.marked)
 
     @property
     def row_count(self) -> int:
         """How many records are shown."""
-        return len(self._rows)
+        return len(self._results)
 
     @property
-    def cursor_position(self) -> int | None:
-        """Position (in the library's rows) of the record under the cursor."""
-        if not self._rows:
+    def current(self) -> Row | None:
+        """The row under the cursor (None when there is none, or it is not fetched yet)."""
+        if not len(self._results):
             return None
-        return self._rows[min(self.cursor, len(self._rows) - 1)]
+        return self._results.row(min(self.cursor, len(self._results) - 1))
 
     # -- cursor ----------------------------------------------------------
 
@@ -187,17 +206,20 @@ class RecordTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def validate_cursor(self, cursor: int) -> int:
-        return max(0, min(cursor, len(self._rows) - 1)) if self._rows else 0
+        return max(0, min(cursor, len(self._results) - 1)) if len(self._results) else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
-        page = self._page
-        top = int(self.scroll_y)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + page:
-            self.scroll_to(y=new - page + 1, animate=False, immediate=True)
+        self._keep_cursor_visible(new)
         self.refresh()
         self.post_message(self.CursorMoved(new))
+
+    def _keep_cursor_visible(self, cursor: int) -> None:
+        page = self._page
+        top = int(self.scroll_y)
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False, immediate=True)
+        elif cursor >= top + page:
+            self.scroll_to(y=cursor - page + 1, animate=False, immediate=True)
 
     def move(self, delta: int) -> None:
         """Move the cursor by `delta` rows."""
@@ -205,7 +227,7 @@ class RecordTable(ScrollView, can_focus=True):
 
     def move_to(self, row: int) -> None:
         """Put the cursor on `row` (negative counts from the end)."""
-        self.cursor = row if row >= 0 else len(self._rows) + row
+        self.cursor = row if row >= 0 else len(self._results) + row
 
     def action_cursor_down(self) -> None:
         """Next record."""
@@ -243,40 +265,52 @@ class RecordTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._columns = layout_columns(self.scrollable_content_region.width)
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._results) + 1)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
             return self._header(width, base)
-        row = int(self.scroll_y) + y - 1
-        if row >= len(self._rows):
+        position = int(self.scroll_y) + y - 1
+        if position >= len(self._results):
             return Strip.blank(width, base)
-        return self._row(row, width, base)
+        row = self._results.row(position)
+        if row is None:
+            self._want(position)
+            dim = base + self.get_component_rich_style("record-table--dim", partial=True)
+            return Strip([Segment(fit("  …", width), dim)], width)
+        return self._row(position, row, width, base)
+
+    def _want(self, position: int) -> None:
+        """Ask once (per screenful) for the rows around `position`."""
+        top = int(self.scroll_y)
+        wanted = (max(top - self.PREFETCH, 0), top + self._page + self.PREFETCH)
+        if self._wanted is None or not (self._wanted[0] <= position <= self._wanted[1]):
+            self._wanted = wanted
+            self.post_message(self.RowsWanted(*wanted))
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("record-table--header")
         text = " ".join(fit(c.header, c.width, c.right) for c in self._columns)
         return Strip([Segment(fit(text, width), style)], width)
 
-    def _row(self, row: int, width: int, base: Style) -> Strip:
-        data, i = self._data, self._rows[row]
-        marked = data.ids[i] in self._marked
+    def _row(self, position: int, row: Row, width: int, base: Style) -> Strip:
+        marked = self.is_marked(row)
         style = base
-        if row == self.cursor:
+        if position == self.cursor:
             style = base + self.get_component_rich_style("record-table--cursor")
         dim = style + self.get_component_rich_style("record-table--dim", partial=True)
         match = style + self.get_component_rich_style("record-table--match", partial=True)
         segments: list[Segment] = []
         for column in self._columns:
-            text = fit(cell_text(data, i, column.key, marked), column.width, column.right)
+            text = fit(cell_text(row, column.key, marked), column.width, column.right)
             if column.key == "mark":
                 mark_style = self.get_component_rich_style("record-table--mark", partial=True)
                 segments.append(Segment(text, style + mark_style if marked else style))
             elif column.key in ("year", "cites", "journal"):
                 segments.append(Segment(text, dim))
-            elif column.key == "metric" and data.quartiles[i] == "Q1":
+            elif column.key == "metric" and row.jcr_quartile == "Q1":
                 q1 = self.get_component_rich_style("record-table--q1", partial=True)
                 segments.append(Segment(text, style + q1))
             elif column.key in ("title", "author") and self._needles:
