@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.atomic import file_signature
-
 from benchmarks.synthetic import build_library
 from tests.terminal.tmux import TmuxTerminal
+from tui.atomic import file_signature
 
 QUERIES = [
     "leukemia relapse",
@@ -96,9 +95,8 @@ def _peak_rss_after_indexing(terminal: TmuxTerminal) -> float | None:
 
 async def _pilot_latencies(library: Path) -> dict[str, Any]:
     """Keystroke latency through Pilot, after the word index is built; mark durability."""
-    from tui.library import RecordStore
-
     from tui.app import BibApp
+    from tui.library import RecordStore
     from tui.screens import RecordListScreen
 
     app = BibApp(RecordStore.open(library))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,44 @@ def copied_store(library: Path) -> RecordStore:
     for source in (library, library.with_name(library.name + ".index")):
         shutil.copyfile(source, Path(folder.name) / source.name)
     return RecordStore(target, clock=fixed_clock, temporary=folder)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount small file systems (tmpfs) for disk-full tests: `small_disk("4m")` gives a
+    folder on a fresh one of that size (options: "4m,nr_inodes=20"). Skips, saying why,
+    where the test may not mount (not root, no mount namespace)."""
+    mounted: list[Path] = []
+
+    def mount(options: str) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={options}", "refdeck-test", str(point)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(
+                f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}"
+            )
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def fill(folder: Path, leave: int = 0) -> None:
+    """Fill the file system of `folder` until only about `leave` bytes are free."""
+    free = shutil.disk_usage(folder).free - leave
+    with open(folder / "filler", "wb") as handle:
+        chunk = b"\0" * (1 << 16)
+        while free > 0:
+            try:
+                handle.write(chunk[: min(len(chunk), free)])
+                handle.flush()
+            except OSError:
+                break
+            free -= len(chunk)

@@ -111,6 +111,7 @@ class AtomicFile:
             self._handle.flush()
             if self.durable:
                 os.fsync(self._handle.fileno())
+            mode: int | None
             try:
                 mode = os.stat(self.path).st_mode & 0o7777
             except FileNotFoundError:

@@ -160,8 +160,8 @@ class Matcher:
         """The id of the stored record that `record` duplicates, if any."""
         stored = self._stored
         if record.doi:
-            key = doi_key(record.doi)
-            found = (stored.id_of_doi(key) if stored else None) or self._by_doi.get(key)
+            doi = doi_key(record.doi)
+            found = (stored.id_of_doi(doi) if stored else None) or self._by_doi.get(doi)
             if found:
                 return found
         key = title_key(record)

@@ -9,6 +9,7 @@ slice of the input, not the input's size several times over.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import IO, Protocol
 import orjson
 
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
-from tui.library import RecordStore, UpsertResult
+from tui.library import LibraryError, RecordStore, UpsertResult
 from tui.models import Record
 
 BIG_FILE_BYTES = 20_000_000
@@ -83,6 +84,10 @@ class SilentProgress:
         """Nothing to clear."""
 
 
+class ImportStopped(LibraryError):
+    """The import could not go on (its spool could not be written); nothing was changed."""
+
+
 class RecordSpool:
     """Parsed records waiting to be merged, as JSON lines in a temporary file.
 
@@ -92,17 +97,30 @@ class RecordSpool:
     """
 
     def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
             max_size=SPOOL_IN_MEMORY_BYTES,
-            dir=directory if directory is not None and directory.is_dir() else None,
+            dir=str(directory) if directory is not None and directory.is_dir() else None,
         )
         self.count = 0
 
     def add(self, records: Sequence[Record]) -> None:
-        """Keep records until they are merged."""
-        write = self._file.write
-        for record in records:
-            write(orjson.dumps(record.to_doc()) + b"\n")
+        """Keep records until they are merged.
+
+        A full disk stops the import with `ImportStopped` (not an `OSError`, which the
+        importers would report as the file being unreadable); the spool keeps only
+        whole records.
+        """
+        start = self._file.tell()
+        try:
+            self._file.write(b"".join(orjson.dumps(record.to_doc()) + b"\n" for record in records))
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                self._file.truncate(start)
+            raise ImportStopped(
+                f"the import stopped: its temporary file in {self.directory or 'the temporary folder'} "
+                f"could not grow ({error.strerror or error}); the library is unchanged"
+            ) from error
         self.count += len(records)
 
     def __iter__(self) -> Iterator[Record]:

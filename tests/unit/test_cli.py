@@ -333,3 +333,83 @@ def test_export_with_no_match_writes_nothing(
     assert refdeck("export", "--db", str(samples_library), "-o", str(target), "zzzqqq") == 1
     assert "no record matches; nothing exported" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_commands_answer_from_the_index_and_read_only_what_they_print(
+    library: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """search, doi, stats and show never read the whole library: streaming every record or
+    parsing the file raises, and the records read one at a time are only those printed."""
+    import tui.library.layout
+    import tui.library.snapshot
+    import tui.library.store
+    import tui.library.tinydb_file
+
+    assert refdeck("import", "--db", str(library), str(SAMPLES)) == 1  # two entries fail
+    capsys.readouterr()
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole library was read")
+
+    monkeypatch.setattr(tui.library.store, "scan", whole)
+    monkeypatch.setattr(tui.library.layout, "scan", whole)
+    monkeypatch.setattr(tui.library.tinydb_file, "read_whole", whole)
+    reads: list[str] = []
+    real = tui.library.snapshot.read_record
+
+    def counted(fd: int, offset: int, length: int, expect_id: str) -> dict[str, object]:
+        reads.append(expect_id)
+        return real(fd, offset, length, expect_id)
+
+    monkeypatch.setattr(tui.library.snapshot, "read_record", counted)
+    db = ("--db", str(library))
+    for args in (
+        ("search", *db, "leukemia"),
+        ("search", *db, "--format", "doi", "a:adomako", "year:2025"),
+        ("search", *db),
+        ("doi", *db, "adomako", "relapse"),
+        ("stats", *db),
+        ("stats", *db, "--format", "json"),
+    ):
+        assert refdeck(*args) == 0, args
+        assert reads == [], args
+    assert capsys.readouterr().out.count(SEED_DOI) == 2
+    assert refdeck("show", *db, SEED_DOI) == 0
+    assert reads == ["adomako2025acute"]
+    assert refdeck("search", *db, "--format", "json", "a:adomako") == 0
+    assert reads == ["adomako2025acute"] * 2
+
+
+def test_reading_commands_create_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """search, doi, show, stats, export and restore on a library that is not there: they say
+    so and create no folder, lock or index (a typo in --db leaves no litter)."""
+    missing = tmp_path / "typo" / "deep" / "path" / "lib.json"
+    db = ("--db", str(missing))
+    for args in (
+        ("search", *db, "foo"),
+        ("doi", *db, "foo"),
+        ("show", *db, "x"),
+        ("stats", *db),
+        ("export", *db),
+    ):
+        assert refdeck(*args) == 3, args
+        assert "there is no library at" in capsys.readouterr().err, args
+    assert refdeck("restore", *db) == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_library_yet_in_the_default_place_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With HOME pointing somewhere empty (or unset), `refdeck stats` makes no data folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert refdeck("stats") == 3
+    assert "there is no library at" in capsys.readouterr().err
+    assert list(home.iterdir()) == []
+    monkeypatch.delenv("HOME")
+    assert refdeck("stats") == 3

@@ -26,7 +26,7 @@ class ChangeSet:
     def __init__(self, directory: Path | None = None) -> None:
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
             max_size=SPOOL_IN_MEMORY_BYTES,
-            dir=directory if directory is not None and directory.is_dir() else None,
+            dir=str(directory) if directory is not None and directory.is_dir() else None,
         )
         self._where: dict[str, tuple[int, int]] = {}
         self._end = 0

@@ -21,6 +21,7 @@ last checked. See `tui.library.store` for how those are used.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -83,6 +84,32 @@ _DELETE_WORDS = (
 _CHUNK = 900
 """Values bound in one statement (below SQLite's smallest limit)."""
 BUSY_SECONDS = 10.0
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose "disk is full" and I/O failures are `OSError`s, like every other
+    failure to write the library, so they become the same message."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _as_os_error(error) from error
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _as_os_error(error) from error
+
+
+def _as_os_error(error: sqlite3.OperationalError) -> Exception:
+    message = str(error)
+    if "full" in message:
+        return OSError(errno.ENOSPC, f"No space left on device (writing the index: {message})")
+    if "I/O" in message or "readonly" in message or "unable to open" in message:
+        return OSError(errno.EIO, f"the index cannot be written ({message})")
+    return error
 
 
 class Span(NamedTuple):
@@ -156,7 +183,11 @@ class Index:
     def _connect(cls, path: Path, writable: bool) -> Index:
         if writable:
             connection = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS
+                path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_SECONDS,
+                factory=_Connection,
             )
             # WAL: readers (an open browser) keep their snapshot while another process
             # writes, and never block it. synchronous=NORMAL: a power cut may lose the
@@ -168,7 +199,7 @@ class Index:
             # A folder refdeck may not write: read the index as it is, never changed.
             uri = f"{path.absolute().as_uri()}?mode=ro&immutable=1"
             connection = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False
+                uri, uri=True, isolation_level=None, check_same_thread=False, factory=_Connection
             )
         connection.execute("PRAGMA cache_size=-16000")  # 16 MB, whatever the library's size
         return cls(connection, path)

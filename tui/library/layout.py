@@ -141,9 +141,10 @@ def read_generation(fd: int) -> str | None:
     if end < 0 or not start.startswith(b'{"meta":'):
         return None
     try:
-        meta = orjson.loads(start[:end].rstrip(b",") + b"}").get(META, {})
-        generation = next(iter(meta.values()), {}).get("generation")
-    except (orjson.JSONDecodeError, AttributeError, TypeError):
+        tables: Any = orjson.loads(start[:end].rstrip(b",") + b"}")
+        meta: Any = next(iter(tables[META].values()), None)
+        generation = meta.get("generation") if isinstance(meta, dict) else None
+    except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
         return None
     return generation if isinstance(generation, str) else None
 

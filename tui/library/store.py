@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import os
+import shutil
 import stat
 import tempfile
 import threading
@@ -82,6 +84,15 @@ def _open_file(path: Path) -> int | None:
         os.close(fd)
         raise LibraryError(f"{path} is not a library file (it is a folder or a device)")
     return fd
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        usage = shutil.disk_usage(folder)
+        inodes = os.statvfs(folder).f_favail
+    except OSError:
+        return False
+    return usage.free < 1 << 20 or inodes < 4
 
 
 def _exists(path: Path) -> bool:
@@ -302,7 +313,12 @@ class RecordStore:
         for path, writable in candidates:
             if not writable and not path.is_file():
                 continue
-            index = Index.open(path, writable=writable)
+            try:
+                index = Index.open(path, writable=writable)
+            except OSError:
+                # A disk too full for SQLite's shared memory: an existing index can still
+                # be read as it is (and a stale one is rebuilt elsewhere, below).
+                index = Index.open(path, writable=False)
             if index is not None and (index.meta() or path == candidates[-1][0]):
                 return index
             if index is not None:
@@ -333,6 +349,15 @@ class RecordStore:
         refdeck's layout (the original is kept as a backup); a file that is
         not a valid library raises `InvalidLibrary` and is left as it was.
         """
+        try:
+            self._rebuild_index(progress, force)
+        except OSError as error:
+            raise LibraryError(
+                f"cannot build the index of {self.paths.describe()}: "
+                f"{error.strerror or error}; the library itself is unchanged"
+            ) from error
+
+    def _rebuild_index(self, progress: Progress | None, force: bool) -> None:
         with self._write_lock(create=False):
             fd = _open_file(self.paths.real)
             if fd is None:
@@ -561,12 +586,14 @@ class RecordStore:
         fd = _open_file(real)
         if fd is None and self._seen_on_disk:
             raise LibraryError(self._vanished())
-        index = self._writing_index()
+        index: Index | None = None
         try:
-            head: Head | None = None
             if fd is not None:
                 self._check_writable(fd)
-                index.begin_write()
+            index = self._writing_index()
+            index.begin_write()
+            head: Head | None = None
+            if fd is not None:
                 status = _status(index, fd)
                 if status == _Status.COPIED and _checksum_matches(index, fd):
                     status = _Status.CURRENT
@@ -574,7 +601,6 @@ class RecordStore:
                     raise StaleIndex("the index does not describe the library")
                 head = read_head(fd, real)
             else:
-                index.begin_write()
                 index.recreate()
             current = Current(real, fd, head, index)
             with build(current) as changes:
@@ -588,8 +614,9 @@ class RecordStore:
         except OSError as error:
             raise self._write_error(error) from error
         finally:
-            index.end()
-            index.close()
+            if index is not None:
+                index.end()
+                index.close()
             if fd is not None:
                 os.close(fd)
 
@@ -602,9 +629,12 @@ class RecordStore:
             )
 
     def _write_error(self, error: OSError) -> LibraryError:
+        reason = error.strerror or str(error)
+        if error.errno == errno.EIO and _nearly_full(self.paths.real.parent):
+            # SQLite reports a full disk in its WAL's shared memory as an I/O error.
+            reason = f"No space left on device ({reason})"
         return LibraryError(
-            f"cannot write the library {self.paths.describe()}: {error.strerror or error}; "
-            "it is unchanged"
+            f"cannot write the library {self.paths.describe()}: {reason}; it is unchanged"
         )
 
     def _vanished(self) -> str:

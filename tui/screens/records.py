@@ -165,11 +165,12 @@ class RecordListScreen(Screen[None]):
         # The first screen may show a copied library at once, its checksum compared with
         # the index's just after (see `RecordStore.verify`); a reload checks first.
         first = self.bib.view is None
+
+        def progress(fraction: float) -> None:
+            self.post_message(LoadProgress(fraction))
+
         try:
-            view = self.store.snapshot(
-                progress=lambda fraction: self.post_message(LoadProgress(fraction)),
-                verify=not first,
-            )
+            view = self.store.snapshot(progress=progress, verify=not first)
             marked = frozenset(row.id for row in view.rows(view.marked()))
             self.post_message(Loaded(view, marked, announce))
             self._answer(view, self._next_request(), keep)

@@ -165,7 +165,9 @@ class RecordTable(ScrollView, can_focus=True):
         stays where it is."""
         self._results, self._marks, self._needles = results, marks, needles
         self._wanted = None
-        self.virtual_size = Size(self.size.width, len(results) + 1)
+        # The content's width, not the widget's: wider than the content region (the
+        # scrollbar's gutter) would add a horizontal scrollbar, and a render of its own.
+        self.virtual_size = Size(self.scrollable_content_region.width, len(results) + 1)
         if cursor is not None:
             self.cursor = cursor
             self._keep_cursor_visible(cursor)
