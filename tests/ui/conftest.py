@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -82,13 +83,32 @@ async def settle(pilot: Pilot[int]) -> None:
     worker's message may start another worker: wait until a round starts none.
     """
     for _ in range(20):
+        await _searches_answered(pilot)
         await pilot.pause()
         running = [w for w in pilot.app.workers if w.is_running and w.group != "poll"]
-        if not running:
+        if not running and not _searching(pilot):
             await pilot.pause()
-            if not [w for w in pilot.app.workers if w.is_running and w.group != "poll"]:
+            if not _searching(pilot) and not [
+                w for w in pilot.app.workers if w.is_running and w.group != "poll"
+            ]:
                 return
         await pilot.app.workers.wait_for_complete(running)
+
+
+def _searching(pilot: Pilot[int]) -> bool:
+    return any(
+        screen._searcher.busy
+        for screen in pilot.app.screen_stack
+        if isinstance(screen, RecordListScreen)
+    )
+
+
+async def _searches_answered(pilot: Pilot[int]) -> None:
+    """Queries run on the list's own search thread, not in Textual workers."""
+    for _ in range(1000):
+        if not _searching(pilot):
+            return
+        await asyncio.sleep(0.005)
 
 
 async def press(pilot: Pilot[int], *keys: str) -> None:

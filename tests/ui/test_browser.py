@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,31 @@ async def test_copy_doi_keys_on_both_screens() -> None:
         assert app.clipboard.splitlines() == [doi for doi in library_order if doi]
         assert len(app.clipboard.splitlines()) == 3  # four marked, one without a DOI
         assert "(1 marked without a DOI left out)" in messages(app)[-1]
+
+
+async def test_the_echo_and_the_list_are_drawn_in_one_frame(
+    app: BibApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keystroke holds the screen until its answer (drawing both at once), and a query
+    that does not answer in time never holds it longer than the deadline."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await press(pilot, "slash")
+        answer, slow = screen._answer, threading.Event()
+        monkeypatch.setattr(screen, "_answer", lambda *args: (slow.wait(5), answer(*args)))
+        await pilot.press("l")
+        assert app._batch_count == 1  # held: the echo waits for the list
+        slow.set()
+        await settle(pilot)
+        assert app._batch_count == 0 and status(screen).startswith("6 of 8")
+
+        slow.clear()
+        await pilot.press("e")
+        assert app._batch_count == 1
+        await pilot.pause(0.3)
+        assert app._batch_count == 0  # the deadline let the echo through
+        assert status(screen).startswith("6 of 8")  # the list still waits for its answer
+        slow.set()
+        await settle(pilot)
+        assert screen.query_one("#search", Input).value == "le"
+        assert status(screen).startswith("3 of 8")

@@ -379,6 +379,28 @@ def test_a_view_keeps_reading_the_file_it_was_taken_of(library: Path) -> None:
     assert store.record("no-such-id") is None
 
 
+def test_a_view_answers_a_query_asked_again_without_the_index(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backspace or ctrl+u returns to a query the view has answered: it is not asked again,
+    and the answer is the same list (a copy: changing it changes nothing kept)."""
+    from tui.library import search as engine
+
+    store = RecordStore.open(library)
+    store.upsert([make(f"Paper {i}", f"10.5555/c{i}") for i in range(30)])
+    view = store.snapshot()
+    first, everything = view.search("paper 1"), view.search("")
+    first.append(-1)
+
+    def no_index(*args: object, **kwargs: object) -> list[int]:
+        raise AssertionError("asked the index again")
+
+    monkeypatch.setattr(engine, "search", no_index)
+    assert view.search("paper 1") == first[:-1] and view.search("") == everything
+    with pytest.raises(AssertionError):
+        view.search("paper 2")
+
+
 def test_a_library_in_another_layout_is_converted_and_kept(library: Path) -> None:
     """A library rewritten by another tool (one JSON line, tables reordered) is read
     through TinyDB, written back in refdeck's layout, and the original kept as a backup."""

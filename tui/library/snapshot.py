@@ -13,7 +13,8 @@ import contextlib
 import os
 import threading
 import weakref
-from collections import Counter
+from array import array
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from tui.models import Record
 from tui.normalize import InvalidDOI, doi_key, normalize_doi
 from tui.query import Query, parse_query
 from tui.rows import Row
+
+ANSWERS_KEPT = 16
+"""Answers a view remembers: Backspace, ctrl+u or a sort toggled back costs no query. Kept
+as machine integers, under 1 MB each at 100,000 records."""
 
 
 class Snapshot:
@@ -55,6 +60,7 @@ class Snapshot:
         """False while the file's checksum is still to be compared with the index's
         (a copied library, opened before that check: see `RecordStore.verify`)."""
         self._lock = threading.RLock()
+        self._answers: OrderedDict[tuple[object, ...], array[int]] = OrderedDict()
         self.count = index.count() if index is not None else 0
         """How many records the library holds."""
         # A view handed to screens and workers is let go when the last of them drops it.
@@ -69,13 +75,24 @@ class Snapshot:
         reverse: bool = False,
         rank_limit: int | None = engine.RELEVANCE_LIMIT,
     ) -> list[int]:
-        """The seqs of the matching records, in the order asked for."""
+        """The seqs of the matching records, in the order asked for.
+
+        The view never changes, so neither do its answers: the last few are kept.
+        """
         if isinstance(query, str):
             query = parse_query(query)
+        key = (query.clauses, sort, reverse, rank_limit)
         with self._lock:
             if self._index is None:
                 return []
-            return engine.search(self._index, query, sort, reverse, rank_limit)
+            if (kept := self._answers.get(key)) is not None:
+                self._answers.move_to_end(key)
+                return kept.tolist()
+            seqs = engine.search(self._index, query, sort, reverse, rank_limit)
+            self._answers[key] = array("q", seqs)
+            if len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+            return seqs
 
     def rows(self, seqs: Sequence[int]) -> list[Row]:
         """The list rows of these records, in this order."""

@@ -18,12 +18,14 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from tui.bindings import LIST_BINDINGS, SEARCH_BINDINGS
 from tui.library import InvalidLibrary, LibraryError, RecordStore, Snapshot, Written
 from tui.query import SORT_KEYS, Query, parse_query
 from tui.rows import Results, Row
+from tui.screens.latest import LatestOnly
 from tui.widgets.record_table import RecordTable
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ RELOAD_POLL_SECONDS = 2.0
 """How often the list checks (with one stat) whether another process changed the library."""
 PAGE = 200
 """Rows fetched with an answer, around the cursor."""
+FRAME_HELD_SECONDS = 0.08
+"""How long a keystroke's echo in the search line may wait for the list it changes."""
 
 
 class SearchLine(Input):
@@ -121,6 +125,9 @@ class RecordListScreen(Screen[None]):
         """Mark-alls whose ids are still being read."""
         self._after_marking: list[Callable[[], None]] = []
         """Actions on the marked records pressed while a mark-all was being read."""
+        self._searcher = LatestOnly("refdeck-search", self._search_failed)
+        self._frame_held: Timer | None = None
+        """While set, the screen is not drawn (until this deadline, or the answer)."""
 
     @property
     def bib(self) -> BibApp:
@@ -141,6 +148,10 @@ class RecordListScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
         self.set_interval(RELOAD_POLL_SECONDS, self._poll_library)
+
+    def on_unmount(self) -> None:
+        self._searcher.close()
+        self._release_frame()
 
     @property
     def table(self) -> RecordTable:
@@ -271,12 +282,31 @@ class RecordListScreen(Screen[None]):
         """Answer the current query again (after a change of query or sort)."""
         view = self.bib.view
         if view is not None:
-            self._search(view, self._next_request(), self.current_id() if keep else None)
+            request, cursor = self._next_request(), self.current_id() if keep else None
+            self._searcher.submit(lambda: self._answer(view, request, cursor))
 
-    @work(thread=True, group="search", exit_on_error=False, description="Search the library")
-    def _search(self, view: Snapshot, request: int, keep: str | None) -> None:
-        if request == self._requests:  # a newer keystroke has already asked again
-            self._answer(view, request, keep)
+    def _search_failed(self, error: Exception) -> None:
+        """A query the index could not answer (on the search thread): say so, keep the list."""
+        self.app.call_from_thread(self._release_frame)
+        self.app.call_from_thread(
+            self.notify, f"The search failed: {error}", severity="error", markup=False
+        )
+
+    # A keystroke changes the search line at once and the list a query later: drawn
+    # apart, the echo takes the next frame and the list waits a frame interval (up to
+    # 17 ms) for the one after. Holding the echo for the answer (or a short deadline)
+    # draws both in one frame, right after the answer.
+
+    def _hold_frame(self) -> None:
+        if self._frame_held is None:
+            self.app._begin_batch()  # what App.batch_update() does, across two events
+            self._frame_held = self.set_timer(FRAME_HELD_SECONDS, self._release_frame)
+
+    def _release_frame(self) -> None:
+        if self._frame_held is not None:
+            self._frame_held.stop()
+            self._frame_held = None
+            self.app._end_batch()
 
     def _answer(self, view: Snapshot, request: int, keep: str | None) -> None:
         """Answer the query in `view` and post the answer (called in workers)."""
@@ -299,6 +329,7 @@ class RecordListScreen(Screen[None]):
         needles = tuple(c.needle for c in message.query.positive_text if c.field != "doi")
         self.table.show(self.results, self.pending_marks, needles, message.cursor)
         self._update_status()
+        self._release_frame()
 
     @on(RecordTable.RowsWanted)
     def _rows_wanted(self, message: RecordTable.RowsWanted) -> None:
@@ -321,6 +352,7 @@ class RecordListScreen(Screen[None]):
     def _search_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
         self._query = parse_query(event.value)
+        self._hold_frame()
         self.refresh_results(keep=False)
 
     def _update_status(self) -> None:
@@ -336,7 +368,8 @@ class RecordListScreen(Screen[None]):
             parts += ["  ·  ", (f"{marked:,} marked", "$text-warning")]
         if self._query.errors:
             parts += ["  ·  ", (self._query.errors[0], "$text-error")]
-        self.query_one("#status", Static).update(Content.assemble(*parts))
+        # One line, always: no layout needed.
+        self.query_one("#status", Static).update(Content.assemble(*parts), layout=False)
 
     # -- actions ---------------------------------------------------------
 
