@@ -211,7 +211,7 @@ class BibApp(App[int]):
             if not records:
                 raise ExportError("these records are no longer in the library; nothing was written")
             text = export_text(records, request.format, request.style)
-            path = write_export(request.path, text, overwrite=request.overwrite)
+            path = write_export(request.path, text, overwrite=request.overwrite, terminal_ok=False)
         except ExportError as error:
             self._report_error(str(error), "Not exported")
             return

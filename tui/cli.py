@@ -357,7 +357,7 @@ def cmd_doi(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """`refdeck export --format F [--style S] [--output FILE] [QUERY...]`"""
-    from tui.export.files import exists, problem_with, resolve, write_export
+    from tui.export.files import exists, problem_with, resolve, shown, write_export
 
     target = None
     if args.output and args.output != "-":
@@ -371,8 +371,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         if problem:
             sys.stderr.write(f"refdeck: {problem}\n")
             return EXIT_FAILED
-        if exists(target) and not args.force and not _confirm(f"{target} exists. Overwrite it?"):
-            sys.stderr.write(f"refdeck: {target} exists; nothing written (--force overwrites)\n")
+        # A FIFO or a device is written into, never replaced: nothing to ask.
+        if (
+            exists(target)
+            and not args.force
+            and not _confirm(f"{shown(target)} exists. Overwrite it?")
+        ):
+            sys.stderr.write(
+                f"refdeck: {shown(target)} exists; nothing written (--force overwrites)\n"
+            )
             return EXIT_FAILED
     query = _query(" ".join(args.query))
     if query is None:
@@ -392,7 +399,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stderr.write(f"refdeck: {error}\n")
         return EXIT_FAILED
     noun = "record" if len(records) == 1 else "records"
-    sys.stderr.write(f"Exported {len(records)} {noun} to {target}\n")
+    sys.stderr.write(f"Exported {len(records)} {noun} to {shown(target)}\n")
     return EXIT_OK
 
 

@@ -35,6 +35,31 @@ def strip_controls(text: str) -> str:
     return _UNSAFE_CHARS.sub("", text)
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\udc80-\udcff]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with control, C1 and bidi characters written as escapes (`\\x1b`, `\\n`).
+
+    For names the user must recognise in a message (a path), where removing
+    characters would name another file. Bytes of a file name that are not
+    UTF-8 (decoded as lone surrogates) are shown as `\\xNN` too, so the message
+    can always be written.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        code = ord(char)
+        if char in _NAMED_ESCAPES:
+            return _NAMED_ESCAPES[char]
+        if 0xDC80 <= code <= 0xDCFF:
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
 def strip_escapes(text: str) -> str:
     """Remove control, C1 and bidi-override characters, leaving tabs and line endings as they are.
 

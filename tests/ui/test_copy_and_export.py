@@ -371,6 +371,77 @@ async def test_missing_folder_is_shown_in_the_dialog(folder: Path) -> None:
         assert not problem.display  # editing the path clears the message
 
 
+async def test_a_name_too_long_is_shown_in_the_dialog(folder: Path) -> None:
+    """A name of 86 CJK characters (over 255 bytes): the dialog stays open with the reason
+    and the path, its escape sequence shown escaped; nothing is written, nothing crashes."""
+    app = BibApp(aggregator_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot)
+        await export_to(pilot, dialog, folder / ("文" * 86 + "\x1b[2J.bib"))
+        assert app.is_running and app.screen is dialog
+        shown = str(dialog.query_one("#problem", Label).render())
+        assert "the file name is too long" in shown
+        assert "\x1b" not in shown and "\\x1b[2J.bib" in shown
+        assert list(folder.iterdir()) == []
+
+
+async def test_a_fifo_or_a_device_is_written_into_never_replaced(folder: Path) -> None:
+    """A FIFO with a reader and a device get the export streamed in, without the overwrite
+    question; a FIFO nobody reads is an error at once, and stays a FIFO."""
+    import stat
+
+    fifo = folder / "pipe.bib"
+    os.mkfifo(fifo)
+    unread = folder / "unread.bib"
+    os.mkfifo(unread)
+    device = folder / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        os.close(os.open(device, os.O_WRONLY))
+    except OSError as error:
+        pytest.skip(f"cannot make a device node here: {error}")
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    app = BibApp(aggregator_store())
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            for target in (fifo, device):
+                dialog = await open_dialog(pilot)
+                await export_to(pilot, dialog, target)
+                assert isinstance(app.screen, RecordListScreen), target  # no question
+                assert last_message(app) == f"Exported 1 record to {target}"
+            assert os.read(reader, 1 << 20).startswith(b"@")
+            dialog = await open_dialog(pilot)
+            await export_to(pilot, dialog, unread)
+            assert last_message(app) == (
+                f"Cannot export to {unread}: it is a FIFO (named pipe) that no program is"
+                " reading; start the reader first; nothing was written"
+            )
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_ISFIFO(os.lstat(unread).st_mode)
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+async def test_the_terminal_is_refused_in_the_dialog(folder: Path) -> None:
+    """The browser draws on its terminal: a terminal as the file is refused in the dialog."""
+    controller, terminal = os.openpty()
+    try:
+        app = BibApp(aggregator_store())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            dialog = await open_dialog(pilot)
+            await export_to(pilot, dialog, os.ttyname(terminal))
+            assert app.screen is dialog
+            assert "it is a terminal, which the browser draws on" in str(
+                dialog.query_one("#problem", Label).render()
+            )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
 async def test_read_only_folder_is_shown_in_the_dialog(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -395,7 +466,9 @@ async def test_a_failed_write_is_an_error_notification(
 ) -> None:
     """When the write itself fails (disk full, say), the error is shown, as plain text."""
 
-    def full_disk(path: Path, text: str, *, overwrite: bool = False) -> Path:
+    def full_disk(
+        path: Path, text: str, *, overwrite: bool = False, terminal_ok: bool = True
+    ) -> Path:
         raise ExportError(f"cannot write {path}: the disk is full; nothing was written")
 
     monkeypatch.setattr("tui.app.write_export", full_disk)

@@ -250,3 +250,131 @@ def test_refdeck_restore_onto_a_deleted_library_says_what_happened(
     out = capsys.readouterr().out
     assert "Restored 1 record" in out and "you replaced" not in out
     assert titles(library) == ["One"]
+
+
+# ---------------------------------------------------------------------------
+# A backups folder refdeck cannot use is named as such (not as "the library")
+
+
+def _immutable(path: Path) -> None:
+    """`chattr +i path` (even root may then not change it), or skip where it cannot be set."""
+    import shutil
+    import subprocess
+
+    if shutil.which("chattr") is None:
+        pytest.skip("needs chattr to make a file immutable")
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        pytest.skip(f"cannot make {path} immutable here: {done.stderr.strip()}")
+
+
+def _mutable(path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
+
+
+def test_an_immutable_backups_folder_is_named_and_the_library_unchanged(library: Path) -> None:
+    """`chattr +i library.json.backups`: the import is refused with a message about the
+    backups folder that says the library was not changed; and it was not."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    store.upsert([make("Two")])
+    folder = backup_dir(library)
+    before = library.read_bytes()
+    _immutable(folder)
+    try:
+        with pytest.raises(LibraryError) as refused:
+            store.upsert([make("Three")])
+    finally:
+        _mutable(folder)
+    assert str(refused.value) == (
+        f"the backups folder {folder} cannot be written (Operation not permitted), so no "
+        "backup of the library can be kept; the library was not changed"
+    )
+    assert library.read_bytes() == before
+
+
+def test_an_old_backup_that_cannot_be_deleted_does_not_fail_the_import(library: Path) -> None:
+    """The oldest of five generations made immutable: the import still succeeds (one
+    generation too many stays); before, it said "cannot write the library ... it is
+    unchanged" about a library it had just changed."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    for number in range(GENERATIONS + 1):
+        store.upsert([make(f"Paper {number}")])
+    oldest = list_backups(library)[-1].path
+    _immutable(oldest)
+    try:
+        result = store.upsert([make("Paper new")])
+    finally:
+        _mutable(oldest)
+    assert result.added and result.backup is not None
+    assert len(titles(library)) == GENERATIONS + 2
+    assert len(list_backups(library)) == GENERATIONS + 1 and oldest.exists()
+
+
+def test_a_backup_not_kept_after_the_write_says_the_library_changed(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the replaced version cannot take its name among the backups once the new library
+    is in place, the message says the library was changed and that version was not kept."""
+    store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+    store.upsert([make("One")])
+    real = os.replace
+
+    def refused(source: str | Path, target: str | Path) -> None:
+        if Path(source).name.startswith(".pending-"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(LibraryError) as failed:
+        store.upsert([make("Two")])
+    monkeypatch.undo()
+    assert str(failed.value) == (
+        f"the library {library} was changed, but the backups folder {backup_dir(library)} "
+        "cannot be written (Permission denied): the version it replaced was not kept"
+    )
+    assert titles(library) == ["One", "Two"]
+    assert list(backup_dir(library).iterdir()) == []
+
+
+def test_an_unreadable_backups_folder_is_named_not_the_library() -> None:
+    """A backups folder an ordinary user may not read (another user's, mode 700): the
+    import says so, not "cannot write the library"; the library is unchanged. Run as uid
+    65534 in a forked child when the tests run as root."""
+    import shutil
+    import tempfile
+
+    from tests.unit.test_store import _as_nobody
+
+    # Outside pytest's private temporary folder, so that an ordinary user can reach it.
+    top = Path(tempfile.mkdtemp(prefix="refdeck-backups-", dir="/tmp"))
+    top.chmod(0o777)
+    library = top / "library.json"
+    try:
+        store = RecordStore.open(library, clock=ticking_clock())  # type: ignore[arg-type]
+        store.upsert([make("One")])
+        store.upsert([make("Two")])
+        for path in top.iterdir():
+            path.chmod(0o666 if path.is_file() else 0o777)
+        folder = backup_dir(library)
+        folder.chmod(0o700 if os.geteuid() == 0 else 0o000)
+        before = library.read_bytes()
+
+        def attempt() -> str:
+            try:
+                RecordStore.open(library).upsert([make("Three")])
+            except LibraryError as error:
+                return str(error)
+            return "written"
+
+        outcome = _as_nobody(attempt) if os.geteuid() == 0 else attempt()
+        folder.chmod(0o700)
+        assert outcome == (
+            f"the backups folder {folder} cannot be read (Permission denied), so no backup "
+            "of the library can be kept; the library was not changed"
+        )
+        assert library.read_bytes() == before
+    finally:
+        shutil.rmtree(top)

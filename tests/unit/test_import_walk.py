@@ -53,3 +53,20 @@ def test_a_hostile_folder_still_imports_every_readable_file(
     assert "broken.ris: warning: skipped: a broken symlink" in err
     assert "skipped: a symlink loop" in err
     assert "pipe.ris" not in err + out
+
+
+def test_a_device_or_a_fifo_named_on_the_command_line_says_what_it_is(
+    tmp_path: Path, library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`refdeck import /dev/zero pipe one.ris`: the device and the FIFO are named as such
+    (not "Not a directory") and never read, so nothing hangs; the good file imports."""
+    fifo = tmp_path / "pipe.ris"
+    os.mkfifo(fifo)
+    good = paper(tmp_path, "one.ris", 1)
+    capsys.readouterr()
+    assert refdeck("import", "--db", str(library), "/dev/zero", str(fifo), str(good)) == 1
+    out, err = capsys.readouterr()
+    assert "1 added" in out and "2 failed" in out
+    assert "/dev/zero: is a character device, not a file of records; it was not read" in err
+    assert f"{fifo}: is a FIFO (named pipe), not a file of records; it was not read" in err
+    assert "Not a directory" not in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -223,13 +224,36 @@ def iter_files(paths: Iterable[str | Path], errors: list[ImportIssue]) -> Iterat
     seen: set[tuple[int, int]] = set()
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
             errors.append(ImportIssue(str(path), None, None, "does not exist"))
             continue
-        if path.is_file():
-            yield path
+        except OSError as error:
+            errors.append(ImportIssue(str(path), None, None, f"cannot be read: {error.strerror}"))
             continue
-        yield from _walk(path, seen, errors)
+        if stat.S_ISREG(mode):
+            yield path
+        elif stat.S_ISDIR(mode):
+            yield from _walk(path, seen, errors)
+        else:
+            # Named on purpose, so said out loud (in a folder they are passed over). Never
+            # opened: a FIFO waits for a writer forever, /dev/zero never ends.
+            errors.append(ImportIssue(str(path), None, None, _not_a_file(mode)))
+
+
+def _not_a_file(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISCHR(mode):
+        kind = "a character device"
+    elif stat.S_ISBLK(mode):
+        kind = "a block device (a disk or partition)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    return f"is {kind}, not a file of records; it was not read"
 
 
 def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> Iterator[Path]:

@@ -75,14 +75,25 @@ class PendingBackup:
         self.path = path
 
     def keep(self, now: str, generations: int = GENERATIONS) -> Path:
-        """The write succeeded: make this the newest backup (and prune the oldest)."""
+        """The write succeeded: make this the newest backup (and prune the oldest).
+
+        Called after the library was replaced, so a failure here must not say the
+        library is unchanged: it raises a `LibraryError` that says it was changed.
+        """
         folder = self.path.parent
         stamp = re.sub(r"[^0-9TZ]", "", now)[:16]
         target, number = folder / f"library-{stamp}.json", 1
         while os.path.lexists(target):
             number += 1
             target = folder / f"library-{stamp}-{number}.json"
-        os.replace(self.path, target)
+        try:
+            os.replace(self.path, target)
+        except OSError as error:
+            self.drop()
+            raise LibraryError(
+                f"the library {self.library} was changed, but the backups folder {folder} "
+                f"cannot be written ({_reason(error)}): the version it replaced was not kept"
+            ) from error
         prune(self.library, generations)
         return target
 
@@ -100,10 +111,16 @@ def prepare_backup(library: Path, fd: int) -> PendingBackup | None:
     Call with the library's lock held.
     """
     generation = read_generation(fd)
-    backups = list_backups(library)
+    folder = backup_dir(library)
+    try:
+        backups = list_backups(library)
+    except OSError as error:
+        raise LibraryError(
+            f"the backups folder {folder} cannot be read ({_reason(error)}), so no backup of "
+            "the library can be kept; the library was not changed"
+        ) from error
     if generation and backups and _generation_of(backups[0].path) == generation:
         return None
-    folder = backup_dir(library)
     try:
         folder.mkdir(exist_ok=True)
         if not folder.is_dir():
@@ -118,11 +135,13 @@ def prepare_backup(library: Path, fd: int) -> PendingBackup | None:
             write_atomically(target, lambda out: copy_into(fd, out))
     except FileExistsError:
         raise LibraryError(
-            f"cannot keep a backup of the library: {folder} is not a folder; nothing was written"
+            f"cannot keep a backup of the library: {folder} is not a folder; "
+            "the library was not changed"
         ) from None
     except OSError as error:
         raise LibraryError(
-            f"cannot keep a backup of the library in {folder}: {_reason(error)}; nothing was written"
+            f"the backups folder {folder} cannot be written ({_reason(error)}), so no backup "
+            "of the library can be kept; the library was not changed"
         ) from error
     return PendingBackup(library, target)
 
@@ -167,9 +186,16 @@ def list_backups(library: Path) -> list[Backup]:
 
 
 def prune(library: Path, generations: int = GENERATIONS) -> None:
-    """Delete all but the newest `generations` backups."""
-    for old in list_backups(library)[generations:]:
-        old.path.unlink(missing_ok=True)
+    """Delete all but the newest `generations` backups.
+
+    A backup that cannot be deleted (immutable, another user's) stays: one
+    generation too many loses nothing, so it is no reason to fail a write that
+    has already happened.
+    """
+    with contextlib.suppress(OSError):
+        for old in list_backups(library)[generations:]:
+            with contextlib.suppress(OSError):
+                old.path.unlink(missing_ok=True)
 
 
 def find_backup(library: Path, choice: str) -> Backup | None:

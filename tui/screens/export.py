@@ -24,7 +24,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 from tui.bindings import EXPORT_BINDINGS
 from tui.export import EXPORTERS, ExportError
 from tui.export.citations import DEFAULT_STYLE, STYLES, style_label
-from tui.export.files import default_file_name, exists, problem_with, resolve
+from tui.export.files import default_file_name, existing, problem_with, resolve, shown
 from tui.screens.confirm import ConfirmScreen
 
 Scope = Literal["record", "marked", "results"]
@@ -238,7 +238,13 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         self._finished = True
         self.dismiss(None)
 
-    @work(thread=True, exclusive=True, group="export-check", description="Check the export path")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="export-check",
+        exit_on_error=False,
+        description="Check the export path",
+    )
     def check_path(self, check: int, request: ExportRequest, text: str) -> None:
         """Resolve the path and see whether it can be written (disk access: off the UI thread)."""
         try:
@@ -246,10 +252,21 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         except ExportError as error:
             self.post_message(PathChecked(check, None, str(error), False, False))
             return
-        problem = problem_with(path)
-        there = problem is None and exists(path)
+        try:
+            # The browser draws on the terminal: a terminal is refused as the target. A FIFO
+            # or a device is written into, never replaced, so it needs no question.
+            problem = problem_with(path, terminal_ok=False)
+            there = "nothing" if problem else existing(path)
+        except Exception as error:  # noqa: BLE001 - the dialog stays open with the reason
+            problem, there = f"cannot export to {shown(path)}: {error}", "nothing"
         self.post_message(
-            PathChecked(check, replace(request, path=path), problem, there, path.is_symlink())
+            PathChecked(
+                check,
+                replace(request, path=path),
+                problem,
+                there in ("file", "link"),
+                there == "link",
+            )
         )
 
     @on(PathChecked)
@@ -265,7 +282,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             self._finished = True
             self.dismiss(request)
             return
-        question = f"{request.path} already exists. Overwrite it?"
+        question = f"{shown(request.path)} already exists. Overwrite it?"
         if message.is_link:
             question += (
                 "\nIt is a symbolic link: the link itself is replaced by the export;"
