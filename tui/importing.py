@@ -22,6 +22,7 @@ import orjson
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
 from tui.library import LibraryError, RecordStore, UpsertResult
 from tui.models import Record
+from tui.paths import path_text
 
 BIG_FILE_BYTES = 20_000_000
 """Files above this size get a "Reading ..." line until their first records are parsed."""
@@ -164,12 +165,13 @@ def import_paths(
     with RecordSpool(folder) as spool:
         done = 0
         for path, size in zip(files, sizes, strict=True):
+            name = path_text(path.name)
             if size > BIG_FILE_BYTES:
                 # Until its first slice is parsed (or all of it, when it cannot be sliced).
-                progress.note(f"Reading {path.name} ({size / 1e6:,.0f} MB)…")
+                progress.note(f"Reading {name} ({size / 1e6:,.0f} MB)…")
 
             def parsed(
-                file_bytes: int, before: int = done, size: int = size, name: str = path.name
+                file_bytes: int, before: int = done, size: int = size, name: str = name
             ) -> None:
                 progress.advance(before + min(file_bytes, size), spool.count, name)
 

@@ -17,6 +17,7 @@ from tui.formats import slices
 from tui.formats.base import ImportIssue, Parser, ParseResult
 from tui.formats.encoding import UndecodableFile, decode
 from tui.models import Record
+from tui.paths import path_text
 
 __all__ = [
     "FORMAT_NAMES",
@@ -57,7 +58,7 @@ _SKIPPED_SUFFIXES = frozenset(
 
 def _parser(name: str) -> Parser:
     module = importlib.import_module(f"tui.formats.{name}")
-    return module  # type: ignore[return-value]
+    return module
 
 
 def detect(text: str, path: str | Path = "") -> str | None:
@@ -139,7 +140,8 @@ def read_file(
     `tui.formats.slices.SLICE_BYTES`): memory follows the slice, not the file.
     `progress` hears how many of the file's bytes have been parsed.
     """
-    file = display or str(path)
+    # Records name the file as their source, and JSON and SQLite take only valid text.
+    file = path_text(display or path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
