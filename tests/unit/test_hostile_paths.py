@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import orjson
 import pytest
+from rich.cells import cell_len
 
 from tests.unit.test_cli import refdeck
+from tui.cli import Progress
 from tui.paths import path_text
 
 RIS = "TY  - JOUR\nTI  - {title}\nDO  - 10.5555/hostile.{n}\nER  - \n"
@@ -91,3 +94,33 @@ def test_a_newline_in_a_file_name_does_not_split_its_message(
         f"{folder}/esc\\x1b[2J.ris: is empty",
         f"{folder}/two\\nlines.ris:1: record 1: has no title, DOI or author; not imported",
     ]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal (the progress bar draws only on one)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_fits_80_columns_with_a_cjk_file_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 60-character CJK name (120 cells) is cut by cells: no drawn line reaches column 80."""
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=0: os.terminal_size((80, 24)))
+    cjk = "量子化学計算による有機半導体材料の電子構造解析と分子設計に関する研究報告書第三版" * 2
+    long_name = cjk[:57] + ".ris"
+    assert len(long_name) == 61 and cell_len(long_name) == 118
+    screen = Terminal()
+    progress = Progress(screen)
+    progress.start(1000)
+    progress.started -= 5
+    progress.advance(500, 1234, long_name)
+    progress.advance(900, 2345, name(b"\xd6\xd0\xce\xc4") + long_name)
+    progress.note(f"Reading {long_name} (210 MB)…")
+    progress.close()
+    drawn = [line for line in screen.getvalue().split("\r") if line]
+    assert len(drawn) == 4
+    assert all(cell_len(line) == 79 for line in drawn)  # the last column would wrap in some
+    assert "…" in drawn[0] and "2,345 records  \\xd6\\xd0\\xce\\xc4量子化学" in drawn[1]
+    screen.getvalue().encode("utf-8")
