@@ -131,6 +131,11 @@ def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None
         f"Imported {files}: {len(upsert.added)} added, {len(upsert.merged)} merged, "
         f"{len(upsert.unchanged)} unchanged, {report.failed} failed.\n"
     )
+    if report.own_files:
+        out.write(
+            "Skipped the library's own files (the library, its lock, index and backups): "
+            "they are not imported into it.\n"
+        )
     if upsert.backup is not None:
         out.write(f"The library as it was before is kept: refdeck restore {upsert.backup.name}\n")
     errors = [i for i in report.issues if i.severity == "error"]

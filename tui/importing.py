@@ -38,6 +38,9 @@ class ImportReport:
     results: list[ParseResult] = field(default_factory=list)
     """One per file: its issues and counts (its records went to the library)."""
     walk_issues: list[ImportIssue] = field(default_factory=list)
+    own_files: int = 0
+    """Files and folders passed over because they are the library's own (it, its
+    lock, index and backups): importing the library into itself would double it."""
     upsert: UpsertResult = field(default_factory=UpsertResult)
 
     @property
@@ -152,7 +155,14 @@ def import_paths(
     """Read every file under `paths` and add its records to `store` in one write."""
     progress = progress or SilentProgress()
     report = ImportReport()
-    files = list(iter_files(paths, report.walk_issues))
+
+    def own(path: Path) -> bool:
+        if store.paths.owns(path):
+            report.own_files += 1
+            return True
+        return False
+
+    files = list(iter_files(paths, report.walk_issues, skip=own))
     sizes = []
     for path in files:
         try:

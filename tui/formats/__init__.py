@@ -216,25 +216,43 @@ def _read_in_slices(
     return result
 
 
-def iter_files(paths: Iterable[str | Path], errors: list[ImportIssue]) -> Iterator[Path]:
+def iter_files(
+    paths: Iterable[str | Path],
+    errors: list[ImportIssue],
+    skip: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
     """Yield the files under `paths`, recursing into directories.
 
     Symlink loops and unreadable directories are reported in `errors`, and each
-    real file is yielded once, in a stable (sorted) order.
+    real file is yielded once, in a stable (sorted) order. A file or folder for
+    which `skip` says True is passed over, named or met in a folder (an import
+    skips the library's own files this way).
     """
     seen: set[tuple[int, int]] = set()
+    skip = skip or _skip_nothing
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             errors.append(ImportIssue(str(path), None, None, "does not exist"))
             continue
+        if skip(path):
+            continue
         if path.is_file():
             yield path
             continue
-        yield from _walk(path, seen, errors)
+        yield from _walk(path, seen, errors, skip)
 
 
-def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> Iterator[Path]:
+def _skip_nothing(path: Path) -> bool:
+    return False
+
+
+def _walk(
+    top: Path,
+    seen: set[tuple[int, int]],
+    errors: list[ImportIssue],
+    skip: Callable[[Path], bool],
+) -> Iterator[Path]:
     try:
         stat = top.stat()
     except OSError as error:
@@ -253,8 +271,10 @@ def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> I
         if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
             continue
         path = Path(entry.path)
+        if skip(path):
+            continue
         if entry.is_dir():
-            yield from _walk(path, seen, errors)
+            yield from _walk(path, seen, errors, skip)
         elif entry.is_file():
             if path.suffix.lower() not in _SKIPPED_SUFFIXES:
                 yield path
