@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 import orjson
+from rich.cells import cell_len, get_character_cell_size
 
 from tui import __version__
 from tui.display import volume_issue_pages
@@ -35,6 +36,7 @@ from tui.library import (
 )
 from tui.models import Record
 from tui.normalize import strip_controls
+from tui.paths import path_text
 from tui.query import SORT_KEYS, Query, parse_query
 from tui.rows import Row
 
@@ -68,8 +70,8 @@ def open_library(db: str | None) -> RecordStore:
 class Progress:
     """A one-line progress bar on stderr, shown only on a terminal and only for long imports.
 
-    The line is kept narrower than the terminal: a line that wraps would leave
-    every redraw on a new row.
+    The line is kept narrower than the terminal, in cells (a CJK character takes
+    two): a line that wraps would leave every redraw on a new row.
     """
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
@@ -90,7 +92,7 @@ class Progress:
         fraction = min(done_bytes / self.total, 1.0)
         filled = int(_BAR * fraction)
         bar = "█" * filled + "░" * (_BAR - filled)
-        self._draw(f"{bar} {100 * fraction:5.1f}%  {records:,} records  {strip_controls(name)}")
+        self._draw(f"{bar} {100 * fraction:5.1f}%  {records:,} records  {path_text(name)}")
 
     def note(self, text: str) -> None:
         """Say what a long step is doing (reading a big file, writing the library)."""
@@ -106,7 +108,7 @@ class Progress:
 
     def _draw(self, line: str) -> None:
         width = self._width()
-        self.stream.write("\r" + _cut(line, width).ljust(width))
+        self.stream.write("\r" + _pad(_cut(line, width), width))
         self.stream.flush()
         self.shown = True
 
@@ -129,6 +131,11 @@ def print_import_summary(report: ImportReport, out: TextIO, err: TextIO) -> None
         f"Imported {files}: {len(upsert.added)} added, {len(upsert.merged)} merged, "
         f"{len(upsert.unchanged)} unchanged, {report.failed} failed.\n"
     )
+    if report.own_files:
+        out.write(
+            "Skipped the library's own files (the library, its lock, index and backups): "
+            "they are not imported into it.\n"
+        )
     if upsert.backup is not None:
         out.write(f"The library as it was before is kept: refdeck restore {upsert.backup.name}\n")
     errors = [i for i in report.issues if i.severity == "error"]
@@ -183,15 +190,27 @@ def _terminal_width(stream: TextIO) -> int:
 
 
 def _cut(text: str, width: int) -> str:
-    if width <= 0:
-        return ""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    """`text` in at most `width` terminal cells, ending in "…" when cut."""
+    if cell_len(text) <= width:
+        return text
+    kept, used = [], 1  # the "…"
+    for char in text:
+        used += get_character_cell_size(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…" if width > 0 else ""
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` cells."""
+    return text + " " * (width - cell_len(text))
 
 
 def print_table(rows: Sequence[Row], out: TextIO) -> None:
     """Rows as an aligned table that fits the terminal."""
     width = _terminal_width(out)
-    id_width = min(max((len(r.id) for r in rows), default=2), 24)
+    id_width = min(max((cell_len(r.id) for r in rows), default=2), 24)
     author_width = 22
     journal_width = 24 if width >= 110 else 0
     title_width = (
@@ -199,10 +218,10 @@ def print_table(rows: Sequence[Row], out: TextIO) -> None:
     )
     for row in rows:
         cells = [
-            row.id.ljust(id_width),
+            _pad(row.id, id_width),
             str(row.year or "").rjust(4),
-            _cut(row.first_author_label, author_width).ljust(author_width),
-            _cut(row.title or "(no title)", title_width).ljust(title_width)
+            _pad(_cut(row.first_author_label, author_width), author_width),
+            _pad(_cut(row.title or "(no title)", title_width), title_width)
             if journal_width
             else _cut(row.title or "(no title)", title_width),
         ]

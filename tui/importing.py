@@ -22,6 +22,7 @@ import orjson
 from tui.formats import ImportIssue, ParseResult, iter_files, read_file
 from tui.library import LibraryError, RecordStore, UpsertResult
 from tui.models import Record
+from tui.paths import path_text
 
 BIG_FILE_BYTES = 20_000_000
 """Files above this size get a "Reading ..." line until their first records are parsed."""
@@ -37,6 +38,9 @@ class ImportReport:
     results: list[ParseResult] = field(default_factory=list)
     """One per file: its issues and counts (its records went to the library)."""
     walk_issues: list[ImportIssue] = field(default_factory=list)
+    own_files: int = 0
+    """Files and folders passed over because they are the library's own (it, its
+    lock, index and backups): importing the library into itself would double it."""
     upsert: UpsertResult = field(default_factory=UpsertResult)
 
     @property
@@ -151,7 +155,14 @@ def import_paths(
     """Read every file under `paths` and add its records to `store` in one write."""
     progress = progress or SilentProgress()
     report = ImportReport()
-    files = list(iter_files(paths, report.walk_issues))
+
+    def own(path: Path) -> bool:
+        if store.paths.owns(path):
+            report.own_files += 1
+            return True
+        return False
+
+    files = list(iter_files(paths, report.walk_issues, skip=own))
     sizes = []
     for path in files:
         try:
@@ -164,12 +175,13 @@ def import_paths(
     with RecordSpool(folder) as spool:
         done = 0
         for path, size in zip(files, sizes, strict=True):
+            name = path_text(path.name)
             if size > BIG_FILE_BYTES:
                 # Until its first slice is parsed (or all of it, when it cannot be sliced).
-                progress.note(f"Reading {path.name} ({size / 1e6:,.0f} MB)…")
+                progress.note(f"Reading {name} ({size / 1e6:,.0f} MB)…")
 
             def parsed(
-                file_bytes: int, before: int = done, size: int = size, name: str = path.name
+                file_bytes: int, before: int = done, size: int = size, name: str = name
             ) -> None:
                 progress.advance(before + min(file_bytes, size), spool.count, name)
 

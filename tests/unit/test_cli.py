@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from rich.cells import cell_len
 
 from tests.conftest import SAMPLES, SEED
 from tui.cli import Progress, run
@@ -413,3 +414,28 @@ def test_no_library_yet_in_the_default_place_creates_nothing(
     assert list(home.iterdir()) == []
     monkeypatch.delenv("HOME")
     assert refdeck("stats") == 3
+
+
+def test_the_table_fits_its_width_in_cells_with_cjk_titles(
+    library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CJK titles, authors and journals are cut and padded by cells: the columns stay aligned."""
+    ris = tmp_path / "cjk.ris"
+    title = "量子化学計算による有機半導体材料の電子構造解析と分子設計に関する研究報告書"
+    ris.write_text(
+        f"TY  - JOUR\nTI  - {title * 2}\nAU  - 宮地, 元彦\nJO  - 日本化学会誌材料編\n"
+        "PY  - 2021\nER  - \n"
+        "TY  - JOUR\nTI  - A plain title\nAU  - Smith, Jo\nJO  - Plain Journal\nPY  - 2020\n"
+        "ER  - \n",
+        encoding="utf-8",
+    )
+    assert refdeck("import", "--db", str(library), str(ris)) == 0
+    capsys.readouterr()
+    assert refdeck("search", "--db", str(library)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert all(cell_len(line) <= 120 for line in lines)
+    # The journal column starts at the same cell on both lines.
+    cjk, plain = sorted(lines, key=lambda line: "Plain" in line)
+    assert "…" in cjk
+    assert cell_len(cjk[: cjk.index("日本化学会誌")]) == cell_len(plain[: plain.index("Plain J")])

@@ -6,6 +6,7 @@ import errno
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.unit.test_cli import refdeck
@@ -70,3 +71,62 @@ def test_a_device_or_a_fifo_named_on_the_command_line_says_what_it_is(
     assert "/dev/zero: is a character device, not a file of records; it was not read" in err
     assert f"{fifo}: is a FIFO (named pipe), not a file of records; it was not read" in err
     assert "Not a directory" not in err
+
+
+def snapshot_of(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes (the index aside: reading may touch it)."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".index" not in path.name
+    }
+
+
+def test_a_folder_holding_the_library_skips_the_librarys_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The library, its lock, index (with -wal and -shm) and backups are not imported into it."""
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    library = folder / "library.json"
+    paper(folder, "one.ris", 1)
+    assert refdeck("import", "--db", str(library), str(folder)) == 0
+    paper(folder, "two.ris", 2)
+    assert refdeck("import", "--db", str(library), str(folder)) == 0  # takes a backup
+    for leftover in ("library.json.index-wal", "library.json.index-shm"):
+        (folder / leftover).write_bytes(b"\0" * 32)
+    assert list((folder / "library.json.backups").iterdir())
+    before = snapshot_of(folder)
+    capsys.readouterr()
+    assert refdeck("import", "--db", str(library), str(folder)) == 0
+    out, err = capsys.readouterr()
+    assert "Imported 2 files: 0 added, 0 merged, 2 unchanged, 0 failed." in out
+    assert out.count("Skipped the library's own files") == 1
+    assert err == ""  # no "is empty" for the lock, no "binary file" for the index
+    assert snapshot_of(folder) == before  # no merge into itself, no new backup
+    assert refdeck("search", "--db", str(library), "--format", "json") == 0
+    records = orjson.loads(capsys.readouterr().out)
+    assert [len(record["source"]) for record in records] == [1, 1]  # sources not doubled
+
+
+def test_the_library_named_as_a_path_is_not_imported_into_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`refdeck import LIBRARY`, one of its backups or its backups folder, also through a link."""
+    library = tmp_path / "data" / "library.json"
+    library.parent.mkdir()
+    paper(tmp_path, "one.ris", 1)
+    assert refdeck("import", "--db", str(library), str(tmp_path / "one.ris")) == 0
+    paper(tmp_path, "two.ris", 2)
+    assert refdeck("import", "--db", str(library), str(tmp_path / "two.ris")) == 0
+    (backup,) = (library.parent / "library.json.backups").iterdir()
+    link = tmp_path / "linked.json"
+    link.symlink_to(library)
+    before = snapshot_of(library.parent)
+    for named in (library, link, backup, backup.parent, library.parent / "library.json.lock"):
+        capsys.readouterr()
+        assert refdeck("import", "--db", str(link), str(named)) == 0, named
+        out, err = capsys.readouterr()
+        assert "Imported 0 files: 0 added, 0 merged, 0 unchanged, 0 failed." in out
+        assert "Skipped the library's own files" in out and err == ""
+    assert snapshot_of(library.parent) == before

@@ -18,6 +18,7 @@ from tui.formats import slices
 from tui.formats.base import ImportIssue, Parser, ParseResult
 from tui.formats.encoding import UndecodableFile, decode
 from tui.models import Record
+from tui.paths import path_text
 
 __all__ = [
     "FORMAT_NAMES",
@@ -58,7 +59,7 @@ _SKIPPED_SUFFIXES = frozenset(
 
 def _parser(name: str) -> Parser:
     module = importlib.import_module(f"tui.formats.{name}")
-    return module  # type: ignore[return-value]
+    return module
 
 
 def detect(text: str, path: str | Path = "") -> str | None:
@@ -140,7 +141,8 @@ def read_file(
     `tui.formats.slices.SLICE_BYTES`): memory follows the slice, not the file.
     `progress` hears how many of the file's bytes have been parsed.
     """
-    file = display or str(path)
+    # Records name the file as their source, and JSON and SQLite take only valid text.
+    file = path_text(display or path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -215,13 +217,20 @@ def _read_in_slices(
     return result
 
 
-def iter_files(paths: Iterable[str | Path], errors: list[ImportIssue]) -> Iterator[Path]:
+def iter_files(
+    paths: Iterable[str | Path],
+    errors: list[ImportIssue],
+    skip: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
     """Yield the files under `paths`, recursing into directories.
 
     Symlink loops and unreadable directories are reported in `errors`, and each
-    real file is yielded once, in a stable (sorted) order.
+    real file is yielded once, in a stable (sorted) order. A file or folder for
+    which `skip` says True is passed over, named or met in a folder (an import
+    skips the library's own files this way).
     """
     seen: set[tuple[int, int]] = set()
+    skip = skip or _skip_nothing
     for raw in paths:
         path = Path(raw)
         try:
@@ -232,10 +241,12 @@ def iter_files(paths: Iterable[str | Path], errors: list[ImportIssue]) -> Iterat
         except OSError as error:
             errors.append(ImportIssue(str(path), None, None, f"cannot be read: {error.strerror}"))
             continue
+        if skip(path):
+            continue
         if stat.S_ISREG(mode):
             yield path
         elif stat.S_ISDIR(mode):
-            yield from _walk(path, seen, errors)
+            yield from _walk(path, seen, errors, skip)
         else:
             # Named on purpose, so said out loud (in a folder they are passed over). Never
             # opened: a FIFO waits for a writer forever, /dev/zero never ends.
@@ -256,7 +267,16 @@ def _not_a_file(mode: int) -> str:
     return f"is {kind}, not a file of records; it was not read"
 
 
-def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> Iterator[Path]:
+def _skip_nothing(path: Path) -> bool:
+    return False
+
+
+def _walk(
+    top: Path,
+    seen: set[tuple[int, int]],
+    errors: list[ImportIssue],
+    skip: Callable[[Path], bool],
+) -> Iterator[Path]:
     try:
         stat = top.stat()
     except OSError as error:
@@ -275,8 +295,10 @@ def _walk(top: Path, seen: set[tuple[int, int]], errors: list[ImportIssue]) -> I
         if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
             continue
         path = Path(entry.path)
+        if skip(path):
+            continue
         if entry.is_dir():
-            yield from _walk(path, seen, errors)
+            yield from _walk(path, seen, errors, skip)
         elif entry.is_file():
             if path.suffix.lower() not in _SKIPPED_SUFFIXES:
                 yield path

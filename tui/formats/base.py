@@ -7,6 +7,7 @@ from typing import Any, Literal, Protocol
 
 from tui.models import Record
 from tui.normalize import build_record, clean_block, clean_line
+from tui.paths import path_text
 
 Severity = Literal["error", "warning"]
 
@@ -23,7 +24,9 @@ class ImportIssue:
     severity: Severity = "error"
 
     def __post_init__(self) -> None:
-        # Keys and snippets come from the file: keep them printable and short.
+        # A file name may hold bytes that are not UTF-8 and newlines (`file:line:` must
+        # stay one line); keys and snippets come from the file: keep them printable and short.
+        object.__setattr__(self, "file", path_text(self.file))
         object.__setattr__(self, "entry", _printable(self.entry, 80))
         object.__setattr__(self, "message", _printable(self.message, 300) or "")
 
