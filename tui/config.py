@@ -8,7 +8,8 @@
     open-record = "enter,o"
     quit-list = "q,x"
 
-A bad file never stops refdeck: the problems are reported and the defaults used.
+A bad file never stops refdeck: the problems are reported and the defaults used
+(for `[keys]`, entry by entry: `tui.bindings.check_keymap`, which needs Textual).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Config:
     citation_style: str = DEFAULT_STYLE
     """The style `c` copies citations in and the export dialog starts with: a name in
     `tui.export.citations.STYLES`, or the absolute path of a `.csl` file."""
+    source: Path | None = None
+    """The file these settings were read from (None: the defaults), which messages
+    about them name: the browser checks `keys` against its bindings at start."""
 
 
 def config_path() -> Path:
@@ -89,7 +93,9 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
             problems.append(f'{path}: keys.{binding_id} must be a string like "ctrl+o"')
     for unknown in data:
         problems.append(f"{path}: unknown setting {unknown!r} ignored")
-    config = Config(theme=theme, keys=keys, clipboard=clipboard, citation_style=citation_style)
+    config = Config(
+        theme=theme, keys=keys, clipboard=clipboard, citation_style=citation_style, source=path
+    )
     return config, problems
 
 
