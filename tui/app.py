@@ -9,7 +9,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from tui.bindings import ALL_BINDINGS, APP_BINDINGS
+from tui.bindings import APP_BINDINGS, check_keymap
 from tui.clipboard import copy_text
 from tui.config import Config
 from tui.export import ExportError, copy_text_of, export_text
@@ -76,15 +76,9 @@ class BibApp(App[int]):
             self._problems.append(
                 f"unknown theme {self.config.theme!r}; themes: {', '.join(sorted(self.available_themes))}"
             )
-        known = {b.id for bindings in ALL_BINDINGS.values() for b in bindings if b.id}
-        keymap = {}
-        for binding_id, keys in self.config.keys.items():
-            if binding_id in known:
-                keymap[binding_id] = keys
-            else:
-                self._problems.append(
-                    f"unknown binding id {binding_id!r} in [keys] (see refdeck --bindings)"
-                )
+        keymap, problems = check_keymap(self.config.keys)
+        where = f"{self.config.source}: " if self.config.source else ""
+        self._problems += [where + problem for problem in problems]
         if keymap:
             self.set_keymap(keymap)
 

@@ -8,7 +8,16 @@ the config file's `[keys]` table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.binding import Binding
+from textual.keys import (
+    KEY_ALIASES,
+    REPLACED_KEYS,
+    Keys,
+    _character_to_key,
+    key_to_character,
+)
 
 APP_BINDINGS = [
     Binding(
@@ -326,6 +335,120 @@ ALL_BINDINGS = {
     "Export dialog": [*EXPORT_BINDINGS, *CONFIRM_BINDINGS],
 }
 """Every binding, by where it works: the source of the help screen and README table."""
+
+KEY_SCOPES = {
+    "the record list": [*APP_BINDINGS, *LIST_BINDINGS, *TABLE_BINDINGS],
+    "the search line": [*APP_BINDINGS, *SEARCH_BINDINGS],
+    "the detail screen": [*APP_BINDINGS, *DETAIL_BINDINGS],
+    "the export dialog": [*APP_BINDINGS, *EXPORT_BINDINGS],
+    "the question before replacing a file": [*APP_BINDINGS, *CONFIRM_BINDINGS],
+}
+"""The bindings active together: within one, a key may belong to one binding only.
+
+(`ALL_BINDINGS` groups them for reading; here the export dialog and its question
+are apart, as are the list and its search line, whose keys are never active at once.)
+"""
+
+RESERVED_KEYS = {
+    "ctrl+q": "it quits refdeck",
+    "ctrl+c": "it copies selected text, and quits where there is none",
+    "ctrl+p": "it opens the command palette",
+    "tab": "it moves between the search line, the list and the dialog's fields",
+    "shift+tab": "it moves between the search line, the list and the dialog's fields",
+}
+"""Keys Textual gives the app whatever the bindings say: a binding that took one would
+take the way out (or the palette, or the focus) away. Only their own binding may keep them."""
+
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_NAMED_KEYS = frozenset(
+    key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<")
+) | frozenset(REPLACED_KEYS)  # "slash", "minus"...: Textual's names for some characters
+_ALIAS_OF = {alias: key for key, aliases in KEY_ALIASES.items() for alias in aliases}
+
+
+def _key(name: str) -> str | None:
+    """A key as Textual matches it (`?` is `question_mark`, `ctrl+i` is `tab`), or None
+    when `name` is not a key Textual can deliver."""
+    *modifiers, base = name.split("+")
+    if not base or len(set(modifiers)) != len(modifiers) or not _MODIFIERS.issuperset(modifiers):
+        return None
+    if len(base) == 1:
+        if not base.isprintable() or base == " ":
+            return None
+        base = _character_to_key(base)  # what Textual itself does with a one-character key
+    elif base not in _NAMED_KEYS and key_to_character(base) is None:
+        return None
+    key = "+".join([*modifiers, base])
+    return _ALIAS_OF.get(key, key)
+
+
+def _keys(keys: str) -> list[str | None]:
+    return [_key(name.strip()) for name in keys.split(",")]
+
+
+def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The entries of the config's `[keys]` table that can be applied, and why the others cannot.
+
+    An entry is refused, and its binding keeps its default keys, when its id names
+    no binding, one of its keys is not a key, it takes a reserved key, or it gives
+    a key to two bindings active at the same time (counting the default keys of
+    the bindings not rebound). Each problem names the entry and the reason.
+    """
+    by_id = {b.id: b for bindings in ALL_BINDINGS.values() for b in bindings if b.id}
+    accepted: dict[str, str] = {}
+    problems: list[str] = []
+
+    def refuse(binding_id: str, reason: str) -> None:
+        problems.append(
+            f"keys.{binding_id} = {keymap[binding_id]!r}: {reason}; "
+            f"it keeps its default keys ({by_id[binding_id].key})"
+        )
+
+    for binding_id, keys in keymap.items():
+        if binding_id not in by_id:
+            problems.append(
+                f"keys.{binding_id}: no key binding has this id "
+                "(refdeck --bindings lists them); ignored"
+            )
+            continue
+        names = [name.strip() for name in keys.split(",")]
+        wrong = next((name for name in names if _key(name) is None), None)
+        if wrong is not None:
+            refuse(
+                binding_id, f"{wrong!r} is not a key (keys look like o, O, ctrl+o, f2, pagedown)"
+            )
+            continue
+        own = set(_keys(by_id[binding_id].key))
+        taken = [(name, _key(name)) for name in names]
+        reserved = next(
+            (pair for pair in taken if pair[1] in RESERVED_KEYS and pair[1] not in own), None
+        )
+        if reserved is not None:
+            name, key = reserved
+            shown = name if name == key else f"{name} (that is {key})"
+            refuse(binding_id, f"{shown} is reserved: {RESERVED_KEYS[str(key)]}")
+            continue
+        accepted[binding_id] = keys
+    while clash := _first_clash(accepted):
+        binding_id, key, other, scope = clash
+        refuse(binding_id, f"{key} is also the key of {other} in {scope}")
+        del accepted[binding_id]
+    return accepted, problems
+
+
+def _first_clash(keymap: Mapping[str, str]) -> tuple[str, str, str, str] | None:
+    """(a rebound binding, its key, the other binding with that key, where), or None."""
+    for scope, bindings in KEY_SCOPES.items():
+        owners: dict[str | None, str] = {}
+        # Rebound bindings last: the clash is then reported on the entry that made it.
+        for binding in sorted(bindings, key=lambda b: b.id in keymap):
+            assert binding.id is not None
+            for key in _keys(keymap.get(binding.id, binding.key)):
+                other = owners.setdefault(key, binding.id)
+                if other != binding.id:
+                    return binding.id, str(key), other, scope
+    return None
+
 
 _KEY_NAMES = {
     "question_mark": "?",

@@ -8,11 +8,14 @@
     open-record = "enter,o"
     quit-list = "q,x"
 
-A bad file never stops refdeck: the problems are reported and the defaults used.
+A bad file never stops refdeck: the problems are reported and the defaults used
+(for `[keys]`, entry by entry: `tui.bindings.check_keymap`, which needs Textual).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,8 @@ from tui.export import ExportError
 from tui.export.citations import DEFAULT_STYLE, STYLES, style_path
 
 APP_NAME = "refdeck"
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few lines; past 1 MB it is not one (a link to /dev/zero, a log)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class Config:
     citation_style: str = DEFAULT_STYLE
     """The style `c` copies citations in and the export dialog starts with: a name in
     `tui.export.citations.STYLES`, or the absolute path of a `.csl` file."""
+    source: Path | None = None
+    """The file these settings were read from (None: the defaults), which messages
+    about them name: the browser checks `keys` against its bindings at start."""
 
 
 def config_path() -> Path:
@@ -50,10 +58,14 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
     """Read the config file; returns the settings and a list of problems found (never raises)."""
     path = path or config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path).decode("utf-8"))
     except FileNotFoundError:
         return Config(), []
-    except (OSError, UnicodeDecodeError) as error:
+    except NotAConfigFile as error:
+        return Config(), [f"{path}: {error}; using the defaults"]
+    except OSError as error:
+        return Config(), [f"{path}: cannot be read ({error.strerror or error}); using the defaults"]
+    except UnicodeDecodeError as error:
         return Config(), [f"{path}: cannot be read ({error}); using the defaults"]
     except tomllib.TOMLDecodeError as error:
         return Config(), [f"{path}: not valid TOML ({error}); using the defaults"]
@@ -81,8 +93,55 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
             problems.append(f'{path}: keys.{binding_id} must be a string like "ctrl+o"')
     for unknown in data:
         problems.append(f"{path}: unknown setting {unknown!r} ignored")
-    config = Config(theme=theme, keys=keys, clipboard=clipboard, citation_style=citation_style)
+    config = Config(
+        theme=theme, keys=keys, clipboard=clipboard, citation_style=citation_style, source=path
+    )
     return config, problems
+
+
+class NotAConfigFile(Exception):
+    """The path is not a regular file of a config file's size; the message says what it is."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of the config file, which must be a regular file of at most `MAX_CONFIG_BYTES`.
+
+    Opened with O_NONBLOCK, so that a FIFO does not block the open (and the start)
+    waiting for a writer; what was opened is then checked with fstat, so a link to
+    /dev/zero is refused before a byte is read. The read is bounded too: a regular
+    file may grow, or be a /proc file that says it is empty.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
+            real = os.path.realpath(path)
+            leads = f" (a link to {real})" if real != os.path.abspath(path) else ""
+            raise NotAConfigFile(f"is {kind}{leads}, not a regular file")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_CONFIG_BYTES:
+            raise NotAConfigFile(
+                f"is larger than {MAX_CONFIG_BYTES >> 20} MB, too large for settings"
+            )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _citation_style(value: object, path: Path) -> tuple[str, str | None]:

@@ -294,7 +294,45 @@ async def test_config_keymap_theme_and_bad_config(tmp_path: Path) -> None:
         await press(pilot, "o")
         assert "sorted by year" in status(screen)
         assert any("unknown setting 'bogus'" in m for m in messages(app))
-        assert any("unknown binding id 'not-an-id'" in m for m in messages(app))
+        assert f"{config_file}: keys.not-an-id: no key binding has this id" in "\n".join(
+            messages(app)
+        )
+
+
+async def test_keys_that_would_take_over_a_key_or_are_no_keys_are_refused(
+    tmp_path: Path,
+) -> None:
+    """[keys] entries taking ctrl+q or another binding's key, or no keys at all: each refused
+    with a message naming the file and the entry; its binding keeps its keys, the rest apply."""
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        "[keys]\n"
+        'cycle-sort = "o"\n'  # fine
+        'mark-all = "ctrl+q"\n'  # would take the way out
+        'toggle-mark = "notakey+++"\n'
+        'clear-marks = "j"\n'  # cursor-down's key in the list
+    )
+    config, problems = load_config(config_file)
+    app = BibApp(aggregator_store(), config, problems)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot)
+        shown = "\n".join(messages(app))
+        assert f"{config_file}: keys.mark-all = 'ctrl+q': ctrl+q is reserved" in shown
+        assert f"{config_file}: keys.toggle-mark = 'notakey+++': 'notakey+++' is not a key" in shown
+        assert (
+            f"{config_file}: keys.clear-marks = 'j': j is also the key of cursor-down "
+            "in the record list; it keeps its default keys (u)"
+        ) in shown
+        await press(pilot, "o")
+        assert "sorted by year" in status(screen)  # the good entry applies
+        first = screen.table.cursor
+        await press(pilot, "space")  # still marks, and moves on
+        assert len(screen.marked_ids_unordered()) == 1
+        await press(pilot, "j")  # still moves down; clears nothing
+        assert screen.table.cursor == first + 2
+        assert len(screen.marked_ids_unordered()) == 1
+        await press(pilot, "ctrl+q")  # still quits (mark-all kept its asterisk)
+        assert not app.is_running
 
 
 async def test_broken_config_file_uses_defaults(tmp_path: Path) -> None:
