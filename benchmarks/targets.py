@@ -298,11 +298,20 @@ class Library:
         return self.path.parent
 
 
+def floor_seconds(runs: int = 5) -> float:
+    """Median time to start Python and import Textual: no browser can start faster."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def library(settings: Settings, count: int) -> Library:
     """The synthetic library of `count` records in the workdir, built in a child if missing.
 
-    A library `benchmarks/browser.py` left in the workdir (`library-N.json`) is
-    copied rather than built again.
+    A library an earlier run left in the workdir is used as it is.
     """
     path = settings.workdir / f"library-{count}" / "library.json"
     if path.exists():
@@ -1264,8 +1273,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     from tests.terminal.tmux import TmuxTerminal
 
     if TmuxTerminal.available():
-        from benchmarks.browser import floor_seconds
-
         floor = floor_seconds(5 if not settings.quick else 2)
         report.raw["floor_seconds"] = floor
         browser_section(report, settings, large, floor)

@@ -29,7 +29,9 @@ def test_the_progress_bar_of_cjk_file_names_stays_on_one_line_at_80_columns(
     # The pause lets the recording of the pane's output start before refdeck does.
     terminal.start(["sh", "-c", f"sleep 0.3; exec {command}"], env=env)
     terminal.record_output(tmp_path / "output")
-    screen = terminal.wait(r"Imported 40 files: 16000 added", timeout=120)
+    # The scrollback too: the summary may scroll off when the pane dies (see `screen`),
+    # and a bar that wrapped would have left its rows there.
+    screen = terminal.wait(r"Imported 40 files: 16000 added", timeout=120, history=True)
     assert "█" not in screen and "░" not in screen, screen  # no wrapped redraw left behind
     assert screen.strip().startswith("Imported 40 files"), screen
     drawn = (tmp_path / "output").read_text(encoding="utf-8")

@@ -70,17 +70,23 @@ class TmuxTerminal:
         """Type text literally."""
         self._tmux("send-keys", "-t", self.name, "-l", "--", text)
 
-    def screen(self) -> str:
-        """The visible screen as text."""
-        return self._tmux("capture-pane", "-p", "-t", self.name, check=False).stdout
+    def screen(self, history: bool = False) -> str:
+        """The visible screen as text; with `history`, the lines scrolled off it above it.
 
-    def wait(self, pattern: str, timeout: float = 15.0) -> str:
-        """Wait until the screen matches `pattern`; returns the screen."""
+        A program that prints and exits needs `history`: when the pane dies, tmux
+        moves to the bottom row and feeds a line to write "Pane is dead", which
+        scrolls the top row off the screen.
+        """
+        scrollback = ["-S", "-"] if history else []
+        return self._tmux("capture-pane", "-p", *scrollback, "-t", self.name, check=False).stdout
+
+    def wait(self, pattern: str, timeout: float = 15.0, history: bool = False) -> str:
+        """Wait until the screen (with `history`, its scrollback too) matches `pattern`."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
-            screen = self.screen()
+            screen = self.screen(history)
             if regex.search(screen):
                 return screen
             time.sleep(0.02)
