@@ -26,9 +26,11 @@ def test_the_progress_bar_of_cjk_file_names_stays_on_one_line_at_80_columns(
     env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
     library = tmp_path / "library.json"
     command = shlex.join(refdeck_command("import", "--db", str(library), str(folder)))
-    # The pause lets the recording of the pane's output start before refdeck does.
-    terminal.start(["sh", "-c", f"sleep 0.3; exec {command}"], env=env)
+    # refdeck waits for a line on its input, so the recording of the pane's output
+    # has begun before it draws anything, however slow the machine.
+    terminal.start(["sh", "-c", f"read -r _; exec {command}"], env=env)
     terminal.record_output(tmp_path / "output")
+    terminal.keys("Enter")
     # The scrollback too: the summary may scroll off when the pane dies (see `screen`),
     # and a bar that wrapped would have left its rows there.
     screen = terminal.wait(r"Imported 40 files: 16000 added", timeout=120, history=True)

@@ -71,7 +71,7 @@ class TmuxTerminal:
         self._tmux("send-keys", "-t", self.name, "-l", "--", text)
 
     def screen(self, history: bool = False) -> str:
-        """The visible screen as text; with `history`, the lines scrolled off it above it.
+        """The visible screen as text; with `history`, the scrollback above it too.
 
         A program that prints and exits needs `history`: when the pane dies, tmux
         moves to the bottom row and feeds a line to write "Pane is dead", which
